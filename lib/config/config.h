@@ -1,0 +1,114 @@
+// The configuration: gbd.toml parsed, validated and resolved into an immutable snapshot.
+//
+// A Config is built once and never changed; a reload builds a new one and swaps the
+// shared pointer, and a request keeps the snapshot it started with. Loading collects
+// every error it finds, each with file:line:col, because a person fixing a file wants
+// all of them at once. Key health is not config: it lives in the store, keyed by pool
+// and key, and reattaches to each new snapshot.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "base/log.h"
+#include "base/units.h"
+#include "base/url.h"
+
+namespace gb::config {
+
+enum class Provider { gemini, openai, anthropic };
+enum class Strategy { round_robin, least_busy, weighted };
+
+const char* provider_name(Provider p);
+const char* strategy_name(Strategy s);
+// Where a pool of this provider sends requests when base_url is not set.
+const char* default_base_url(Provider p);
+
+struct Server {
+  std::vector<ListenAddr> listen;  // never empty once loaded
+  unsigned workers = 0;            // 0 = one per CPU, resolved by the daemon
+  std::string control_socket = "/run/gbd/gbd.sock";
+  std::string state_dir = "/var/lib/gbd";
+};
+
+struct Limits {
+  uint64_t max_body = 32 * kMiB;
+  uint64_t max_header = 64 * kKiB;
+  unsigned max_connections = 10000;
+  Duration header_timeout = std::chrono::seconds(10);
+  Duration idle_timeout = std::chrono::seconds(60);
+  Duration connect_timeout = std::chrono::seconds(10);
+  Duration upstream_timeout = std::chrono::seconds(600);
+  Duration stream_idle_timeout = std::chrono::seconds(120);
+};
+
+struct Clients {
+  std::vector<std::string> tokens;  // deduplicated, order kept
+  bool allow_anonymous = false;
+};
+
+struct Pool {
+  std::string name;
+  Provider provider = Provider::gemini;
+  std::string base_url;  // as written, or the provider's default
+  Origin origin;         // base_url parsed
+  std::vector<std::string> keys;  // config keys then keys_file keys, deduplicated, order kept
+  std::string keys_file;          // resolved against the config file's directory; "" if unset
+  std::vector<std::string> models = {"*"};
+  Strategy strategy = Strategy::round_robin;
+  unsigned max_retries = 3;
+  unsigned max_failures = 3;
+  Duration cooldown = std::chrono::seconds(30);
+  Duration cooldown_max = std::chrono::hours(1);
+  Duration probe_interval = std::chrono::minutes(30);
+  std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  std::string proxy;  // always "" for now: a non-empty proxy is refused
+};
+
+struct Log {
+  gb::log::Level level = gb::log::Level::info;
+  bool requests = true;
+  Duration retention = std::chrono::days(30);
+};
+
+struct Config {
+  std::string path;  // the file it was loaded from (or the name given to load_string)
+  Server server;
+  Limits limits;
+  Clients clients;
+  std::vector<Pool> pools;  // in file order
+  Log log;
+
+  // The first pool (in file order) one of whose models globs matches; nullptr if none.
+  const Pool* pool_for_model(std::string_view model) const;
+  // The pool with this name; nullptr if none.
+  const Pool* find_pool(std::string_view name) const;
+};
+
+struct ConfigError {
+  std::string file;
+  unsigned line = 0, column = 0;  // 1-based; 0 when the error is about the whole file
+  std::string message;
+
+  // "file:line:col: message", or "file: message" without a position.
+  std::string to_string() const;
+};
+
+using LoadResult = std::variant<std::shared_ptr<const Config>, std::vector<ConfigError>>;
+
+// Loads, validates and resolves; on failure returns every error found, sorted by
+// position. Reads keys_file files (relative paths against the config file's directory).
+LoadResult load_file(const std::string& path);
+// Same, from memory; name stands for the file in errors and anchors relative paths.
+LoadResult load_string(std::string_view toml, const std::string& name);
+
+// fnmatch-style match of a whole string: '*' is any run of characters, '?' any one.
+// No character classes and no escapes: model names never need them.
+bool glob_match(std::string_view pattern, std::string_view s);
+
+}  // namespace gb::config
