@@ -17,11 +17,17 @@ constexpr Unit kDurationUnits[] = {
 };
 
 constexpr Unit kBinaryUnits[] = {
-    {"TiB", 1024 * kGiB}, {"GiB", kGiB}, {"MiB", kMiB}, {"KiB", kKiB},
+    {"TiB", 1024 * kGiB},
+    {"GiB", kGiB},
+    {"MiB", kMiB},
+    {"KiB", kKiB},
 };
 
 constexpr Unit kDecimalUnits[] = {
-    {"TB", 1'000'000'000'000}, {"GB", 1'000'000'000}, {"MB", 1'000'000}, {"KB", 1'000},
+    {"TB", 1'000'000'000'000},
+    {"GB", 1'000'000'000},
+    {"MB", 1'000'000},
+    {"KB", 1'000},
     {"kB", 1'000},
 };
 

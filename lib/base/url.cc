@@ -279,7 +279,7 @@ Result<ListenAddr> parse_listen(std::string_view s) {
   if (s.find("://") != std::string_view::npos) {
     return invalid("a listen address has no scheme: write HOST:PORT, e.g. 127.0.0.1:8000");
   }
-  if (s.front() == ':') {
+  if (s.front() == ':' && s.find(':', 1) == std::string_view::npos) {
     return invalid("missing host: use 0.0.0.0:PORT for every IPv4 address, [::]:PORT for IPv6");
   }
   auto hp = split_host_port(s);

@@ -4,27 +4,36 @@ namespace gb::config {
 
 const char* provider_name(Provider p) {
   switch (p) {
-    case Provider::gemini: return "gemini";
-    case Provider::openai: return "openai";
-    case Provider::anthropic: return "anthropic";
+    case Provider::gemini:
+      return "gemini";
+    case Provider::openai:
+      return "openai";
+    case Provider::anthropic:
+      return "anthropic";
   }
   return "?";
 }
 
 const char* strategy_name(Strategy s) {
   switch (s) {
-    case Strategy::round_robin: return "round_robin";
-    case Strategy::least_busy: return "least_busy";
-    case Strategy::weighted: return "weighted";
+    case Strategy::round_robin:
+      return "round_robin";
+    case Strategy::least_busy:
+      return "least_busy";
+    case Strategy::weighted:
+      return "weighted";
   }
   return "?";
 }
 
 const char* default_base_url(Provider p) {
   switch (p) {
-    case Provider::gemini: return "https://generativelanguage.googleapis.com";
-    case Provider::openai: return "https://api.openai.com";
-    case Provider::anthropic: return "https://api.anthropic.com";
+    case Provider::gemini:
+      return "https://generativelanguage.googleapis.com";
+    case Provider::openai:
+      return "https://api.openai.com";
+    case Provider::anthropic:
+      return "https://api.anthropic.com";
   }
   return "";
 }

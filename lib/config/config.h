@@ -55,8 +55,8 @@ struct Clients {
 struct Pool {
   std::string name;
   Provider provider = Provider::gemini;
-  std::string base_url;  // as written, or the provider's default
-  Origin origin;         // base_url parsed
+  std::string base_url;           // as written, or the provider's default
+  Origin origin;                  // base_url parsed
   std::vector<std::string> keys;  // config keys then keys_file keys, deduplicated, order kept
   std::string keys_file;          // resolved against the config file's directory; "" if unset
   std::vector<std::string> models = {"*"};

@@ -7,7 +7,9 @@ namespace gb::config {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
 
 // Cuts a '#' comment: at the start of the line or after whitespace, so a '#' inside
 // a key stays part of it.

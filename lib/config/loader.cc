@@ -160,7 +160,8 @@ LoadResult load_file(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) {
     int err = errno;
-    return std::vector<ConfigError>{{path, 0, 0, std::string("cannot open: ") + std::strerror(err)}};
+    return std::vector<ConfigError>{
+        {path, 0, 0, std::string("cannot open: ") + std::strerror(err)}};
   }
   std::string text;
   char buf[8192];
@@ -171,7 +172,8 @@ LoadResult load_file(const std::string& path) {
   int err = std::ferror(f) ? (errno != 0 ? errno : EIO) : 0;
   std::fclose(f);
   if (err != 0) {
-    return std::vector<ConfigError>{{path, 0, 0, std::string("cannot read: ") + std::strerror(err)}};
+    return std::vector<ConfigError>{
+        {path, 0, 0, std::string("cannot read: ") + std::strerror(err)}};
   }
   return load_string(text, path);
 }

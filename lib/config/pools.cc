@@ -65,17 +65,20 @@ void read_keys(const Item& it, PoolDraft& d) {
   }
 }
 
-void read_keys_file(const Item& it, PoolDraft& d) {
+void read_keys_file_field(const Item& it, PoolDraft& d) {
   std::string path;
-  if (!it.string(&path)) {
+  if (!it.string(&path, true)) {
     d.keys_reported = true;
     return;
+  }
+  if (path.empty()) {
+    return;  // "" spells "no keys file", so an example config can show the key
   }
   d.pool.keys_file = resolve_path(it.r.file(), path);
   KeysFile kf = read_keys_file(d.pool.keys_file);
   if (kf.read_errno != 0) {
-    it.fail("names \"" + d.pool.keys_file + "\", which cannot be read: " +
-            std::strerror(kf.read_errno));
+    it.fail("names \"" + d.pool.keys_file +
+            "\", which cannot be read: " + std::strerror(kf.read_errno));
     d.keys_reported = true;
     return;
   }
@@ -112,7 +115,7 @@ void read_strategy(const Item& it, PoolDraft& d) {
   }
 }
 
-void read_proxy(const Item& it, PoolDraft& d) {
+void read_proxy(const Item& it, PoolDraft& /*d*/) {
   std::string proxy;
   if (it.string(&proxy, true) && !proxy.empty()) {
     it.fail("is not supported yet: gbd connects to base_url directly; remove it or set \"\"");
@@ -123,12 +126,11 @@ constexpr Field<PoolDraft> kPoolFields[] = {
     {"provider", read_provider},
     {"base_url", read_base_url},
     {"keys", read_keys},
-    {"keys_file", read_keys_file},
+    {"keys_file", read_keys_file_field},
     {"models", read_models},
     {"strategy", read_strategy},
     {"max_retries", [](const Item& it, PoolDraft& d) { it.uint(&d.pool.max_retries, 0, 100); }},
-    {"max_failures",
-     [](const Item& it, PoolDraft& d) { it.uint(&d.pool.max_failures, 1, 1000); }},
+    {"max_failures", [](const Item& it, PoolDraft& d) { it.uint(&d.pool.max_failures, 1, 1000); }},
     {"cooldown",
      [](const Item& it, PoolDraft& d) {
        if (it.duration(&d.pool.cooldown)) {
@@ -151,8 +153,8 @@ bool valid_pool_name(std::string_view name) {
     return false;
   }
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
 }
 
@@ -205,13 +207,13 @@ void read_pools(Reader& r, const toml::table& t, Config* c) {
     std::string name(key->str());
     std::string label = "[pool." + name + "]";
     if (!valid_pool_name(name)) {
-      r.error(key->source(), "pool name \"" + name +
-                                 "\" must be 1 to 64 letters, digits, '_' or '-'");
+      r.error(key->source(),
+              "pool name \"" + name + "\" must be 1 to 64 letters, digits, '_' or '-'");
     }
     const toml::table* pt = node->as_table();
     if (pt == nullptr) {
-      r.error(*node, "pool." + name + " must be a table like " + label + ", not " +
-                         type_phrase(*node));
+      r.error(*node,
+              "pool." + name + " must be a table like " + label + ", not " + type_phrase(*node));
       continue;
     }
     PoolDraft d;

@@ -20,7 +20,8 @@ namespace gb::config {
 
 class Reader {
  public:
-  Reader(std::string file, std::vector<ConfigError>* errors) : file_(std::move(file)), errors_(errors) {}
+  Reader(std::string file, std::vector<ConfigError>* errors)
+      : file_(std::move(file)), errors_(errors) {}
 
   const std::string& file() const { return file_; }
   void error(const toml::source_region& where, std::string message);
@@ -55,7 +56,7 @@ struct Item {
   std::string_view key;
   std::string_view table;
 
-  std::string what() const;  // "max_body in [limits]"
+  std::string what() const;                   // "max_body in [limits]"
   void fail(std::string_view message) const;  // reports "<what> <message>" at the value
 
   bool string(std::string* out, bool allow_empty = false) const;
@@ -77,8 +78,8 @@ struct Field {
 };
 
 template <typename T, size_t N>
-void read_fields(Reader& r, const toml::table& t, std::string_view table, const Field<T> (&fields)[N],
-                 T* out) {
+void read_fields(Reader& r, const toml::table& t, std::string_view table,
+                 const Field<T> (&fields)[N], T* out) {
   std::string_view names[N];
   for (size_t i = 0; i < N; ++i) {
     names[i] = fields[i].name;

@@ -69,8 +69,7 @@ constexpr Field<Limits> kLimitsFields[] = {
     {"idle_timeout", [](const Item& it, Limits& l) { it.duration(&l.idle_timeout); }},
     {"connect_timeout", [](const Item& it, Limits& l) { it.duration(&l.connect_timeout); }},
     {"upstream_timeout", [](const Item& it, Limits& l) { it.duration(&l.upstream_timeout); }},
-    {"stream_idle_timeout",
-     [](const Item& it, Limits& l) { it.duration(&l.stream_idle_timeout); }},
+    {"stream_idle_timeout", [](const Item& it, Limits& l) { it.duration(&l.stream_idle_timeout); }},
 };
 
 constexpr size_t kMinTokenLength = 8;

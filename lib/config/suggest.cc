@@ -28,10 +28,14 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return d[n][m];
 }
 
-std::string_view closest(std::string_view word, std::span<const std::string_view> candidates,
-                         size_t max_distance) {
+size_t suggestion_limit(std::string_view word) {
+  size_t limit = std::max<size_t>(2, word.size() / 3);
+  return word.empty() ? 0 : std::min(limit, word.size() - 1);
+}
+
+std::string_view closest(std::string_view word, std::span<const std::string_view> candidates) {
   std::string_view best;
-  size_t best_distance = max_distance + 1;
+  size_t best_distance = suggestion_limit(word) + 1;
   for (std::string_view c : candidates) {
     size_t dist = edit_distance(word, c);
     if (dist == 0) {

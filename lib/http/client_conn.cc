@@ -315,6 +315,7 @@ void ClientConn::destroy() {
     return;
   }
   destroyed_ = true;
+  bool was_idle = state_ == State::idle;
   state_ = State::dead;
   sink_ = nullptr;
   timer_.stop();
@@ -328,7 +329,13 @@ void ClientConn::destroy() {
     dialing_ = nullptr;
   }
   if (stream_) {
-    stream_->reset();
+    // An idle connection ends politely; one with a request in flight is cut, so the
+    // upstream stops working on an answer nobody will read.
+    if (was_idle) {
+      stream_->close();
+    } else {
+      stream_->reset();
+    }
     stream_.reset();
   }
   pool_.forget(this);

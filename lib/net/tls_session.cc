@@ -36,23 +36,36 @@ size_t parse_ip_literal(const std::string& host, unsigned char out[16]) {
 
 const char* alert_name(unsigned char code) {
   switch (code) {
-    case MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE: return "handshake_failure";
-    case MBEDTLS_SSL_ALERT_MSG_BAD_CERT: return "bad_certificate";
-    case MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED: return "certificate_expired";
-    case MBEDTLS_SSL_ALERT_MSG_CERT_UNKNOWN: return "certificate_unknown";
-    case MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA: return "unknown_ca";
-    case MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION: return "protocol_version";
-    case MBEDTLS_SSL_ALERT_MSG_INSUFFICIENT_SECURITY: return "insufficient_security";
-    case MBEDTLS_SSL_ALERT_MSG_UNRECOGNIZED_NAME: return "unrecognized_name";
-    case MBEDTLS_SSL_ALERT_MSG_NO_APPLICATION_PROTOCOL: return "no_application_protocol";
-    case MBEDTLS_SSL_ALERT_MSG_INTERNAL_ERROR: return "internal_error";
-    default: return nullptr;
+    case MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE:
+      return "handshake_failure";
+    case MBEDTLS_SSL_ALERT_MSG_BAD_CERT:
+      return "bad_certificate";
+    case MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED:
+      return "certificate_expired";
+    case MBEDTLS_SSL_ALERT_MSG_CERT_UNKNOWN:
+      return "certificate_unknown";
+    case MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA:
+      return "unknown_ca";
+    case MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION:
+      return "protocol_version";
+    case MBEDTLS_SSL_ALERT_MSG_INSUFFICIENT_SECURITY:
+      return "insufficient_security";
+    case MBEDTLS_SSL_ALERT_MSG_UNRECOGNIZED_NAME:
+      return "unrecognized_name";
+    case MBEDTLS_SSL_ALERT_MSG_NO_APPLICATION_PROTOCOL:
+      return "no_application_protocol";
+    case MBEDTLS_SSL_ALERT_MSG_INTERNAL_ERROR:
+      return "internal_error";
+    default:
+      return nullptr;
   }
 }
 
 }  // namespace
 
-TlsSession::TlsSession() { mbedtls_ssl_init(&ssl_); }
+TlsSession::TlsSession() {
+  mbedtls_ssl_init(&ssl_);
+}
 
 TlsSession::~TlsSession() {
   mbedtls_ssl_free(&ssl_);
@@ -132,7 +145,9 @@ void TlsSession::feed(const char* data, size_t n) {
   bytes_fed_ += n;
 }
 
-void TlsSession::feed_eof() { eof_ = true; }
+void TlsSession::feed_eof() {
+  eof_ = true;
+}
 
 TlsSession::Status TlsSession::handshake() {
   if (failed_) {
@@ -190,8 +205,8 @@ TlsSession::Status TlsSession::read(std::string& out) {
   for (;;) {
     size_t old = out.size();
     out.resize(old + kReadChunk);
-    int ret = mbedtls_ssl_read(&ssl_, reinterpret_cast<unsigned char*>(out.data() + old),
-                               kReadChunk);
+    int ret =
+        mbedtls_ssl_read(&ssl_, reinterpret_cast<unsigned char*>(out.data() + old), kReadChunk);
     out.resize(old + (ret > 0 ? static_cast<size_t>(ret) : 0));
     if (ret > 0) {
       continue;
@@ -220,9 +235,9 @@ TlsSession::Status TlsSession::write(const char* data, size_t n) {
   if (!handshake_done_ || closed_) {
     // A caller's mistake, not a broken connection: reads may still go on (the peer's
     // close_notify must still be seen), so failed_ stays as it was.
-    error_ = Error::make(Errc::tls_failed, Side::internal,
-                         closed_ ? "tls write after close_notify"
-                                 : "tls write before the handshake finished");
+    error_ = Error::make(
+        Errc::tls_failed, Side::internal,
+        closed_ ? "tls write after close_notify" : "tls write before the handshake finished");
     return Status::failed;
   }
   const auto* p = reinterpret_cast<const unsigned char*>(data);
@@ -285,8 +300,8 @@ TlsSession::Status TlsSession::fail(int mbedtls_err, const char* step) {
   }
   msg += " failed: " + reason;
   failed_ = true;
-  error_ = Error::make(Errc::tls_failed, is_client_ ? Side::upstream : Side::client,
-                       std::move(msg));
+  error_ =
+      Error::make(Errc::tls_failed, is_client_ ? Side::upstream : Side::client, std::move(msg));
   return Status::failed;
 }
 

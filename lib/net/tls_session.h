@@ -61,8 +61,11 @@ class TlsSession {
   // After the handshake: appends all plaintext available to out. want: needs more input.
   // done: the peer sent close_notify or closed TCP, nothing more will come (see
   // close_notify_received() to tell a clean end from a cut). failed: see error().
+  // Called before the handshake is done, it drives handshake() first.
   Status read(std::string& out);
   // After the handshake: encrypts all n bytes into the output (several records if large).
+  // The output grows by n plus record overhead; backpressure is the caller's, by checking
+  // its socket's write queue before writing more.
   // Returns done, or failed (see error()). Writing before the handshake or after
   // close_notify() also returns failed, but leaves the connection usable for reading.
   Status write(const char* data, size_t n);

@@ -22,9 +22,12 @@ Duration ceil_to_seconds(Duration d) {
 
 const char* key_state_name(KeyState s) {
   switch (s) {
-    case KeyState::active: return "active";
-    case KeyState::cooling: return "cooling";
-    case KeyState::disabled: return "disabled";
+    case KeyState::active:
+      return "active";
+    case KeyState::cooling:
+      return "cooling";
+    case KeyState::disabled:
+      return "disabled";
   }
   return "active";
 }
@@ -131,8 +134,8 @@ NoKey KeyPool::explain_no_key(std::string_view model, TimePoint now) const {
   return no;
 }
 
-void KeyPool::release(const Lease& lease, std::string_view model, const Verdict& v,
-                      TimePoint now, WallTime wall) {
+void KeyPool::release(const Lease& lease, std::string_view model, const Verdict& v, TimePoint now,
+                      WallTime wall) {
   std::lock_guard lock(mu_);
   if (lease.index >= slots_.size() || slots_[lease.index].key != lease.key) {
     return;  // not one of ours: nothing safe to update
@@ -142,24 +145,35 @@ void KeyPool::release(const Lease& lease, std::string_view model, const Verdict&
     --s.in_flight;
   }
   switch (v.outcome) {
-    case Outcome::success: {
-      s.consecutive_failures = 0;
-      auto it = s.models.find(model);
-      if (it != s.models.end() && it->second.cool_until <= now) {
-        s.models.erase(it);
-      } else if (it != s.models.end()) {
-        it->second.rate_limits = 0;  // an older lease succeeded; keep the running cooldown
-      }
+    case Outcome::success:
+      on_success(s, model, now);
       break;
-    }
-    case Outcome::rate_limited: on_rate_limited(s, model, v, now, wall); break;
+    case Outcome::rate_limited:
+      on_rate_limited(s, model, v, now, wall);
+      break;
     case Outcome::invalid:
       s.disabled = true;
       s.reason = v.reason.empty() ? "invalid" : v.reason;
       break;
-    case Outcome::failed: on_failed(s); break;
+    case Outcome::failed:
+      on_failed(s);
+      break;
     case Outcome::client_error:
-    case Outcome::cancelled: break;
+    case Outcome::cancelled:
+      break;
+  }
+}
+
+void KeyPool::on_success(Slot& s, std::string_view model, TimePoint now) {
+  s.consecutive_failures = 0;
+  auto it = s.models.find(model);
+  if (it == s.models.end()) {
+    return;
+  }
+  if (it->second.cool_until <= now) {
+    s.models.erase(it);
+  } else {
+    it->second.rate_limits = 0;  // a lease older than the 429 succeeded: keep the cooldown
   }
 }
 
@@ -210,9 +224,15 @@ Counts KeyPool::counts(TimePoint now) const {
   Counts c;
   for (const Slot& s : slots_) {
     switch (state_of(s, now)) {
-      case KeyState::active: ++c.active; break;
-      case KeyState::cooling: ++c.cooling; break;
-      case KeyState::disabled: ++c.disabled; break;
+      case KeyState::active:
+        ++c.active;
+        break;
+      case KeyState::cooling:
+        ++c.cooling;
+        break;
+      case KeyState::disabled:
+        ++c.disabled;
+        break;
     }
   }
   return c;

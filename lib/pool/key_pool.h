@@ -82,14 +82,15 @@ class KeyPool {
  public:
   // Empty and repeated keys are dropped (config validation reports them): a repeated
   // key would share one upstream quota under two slots. `seed` drives the backoff jitter.
-  KeyPool(std::string name, Policy policy, const std::vector<std::string>& keys,
-          uint64_t seed = 0);
+  KeyPool(std::string name, Policy policy, const std::vector<std::string>& keys, uint64_t seed = 0);
   KeyPool(const KeyPool&) = delete;
   KeyPool& operator=(const KeyPool&) = delete;
 
   const std::string& name() const { return name_; }
   const Policy& policy() const { return policy_; }
   size_t size() const { return slots_.size(); }
+  // The id of the key at `index`; ids never change after construction, so no lock.
+  const std::string& id_of(uint32_t index) const { return slots_[index].id; }
 
   // Lends a key for `model` that is neither disabled nor cooling for it, and not in
   // `tried` (indexes this request already used). Round robin per model. O(n).
@@ -136,6 +137,7 @@ class KeyPool {
   std::optional<uint32_t> pick_next(std::string_view model, const std::vector<bool>& excluded,
                                     TimePoint now);
   NoKey explain_no_key(std::string_view model, TimePoint now) const;
+  void on_success(Slot& s, std::string_view model, TimePoint now);
   void on_rate_limited(Slot& s, std::string_view model, const Verdict& v, TimePoint now,
                        WallTime wall);
   void on_failed(Slot& s);

@@ -17,7 +17,9 @@ bool in_dst(sys_seconds utc) {
   return utc >= start && utc < end;
 }
 
-hours offset_at(sys_seconds utc) { return in_dst(utc) ? hours(-7) : hours(-8); }
+hours offset_at(sys_seconds utc) {
+  return in_dst(utc) ? hours(-7) : hours(-8);
+}
 
 }  // namespace
 

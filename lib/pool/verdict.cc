@@ -103,7 +103,9 @@ bool is_machine_word(std::string_view s) {
   return true;
 }
 
-std::string http_word(int status) { return "http_" + std::to_string(status); }
+std::string http_word(int status) {
+  return "http_" + std::to_string(status);
+}
 
 bool is_key_invalid_400(const ErrorBody& e) {
   return e.reason == "API_KEY_INVALID" || e.reason == "API_KEY_EXPIRED" ||
@@ -166,18 +168,26 @@ std::optional<int64_t> parse_digits(std::string_view s, size_t max_digits) {
   return n;
 }
 
-Duration capped_ms(int64_t ms) { return Duration(ms < kMaxDelayMs ? ms : kMaxDelayMs); }
+Duration capped_ms(int64_t ms) {
+  return Duration(ms < kMaxDelayMs ? ms : kMaxDelayMs);
+}
 
 }  // namespace
 
 const char* outcome_name(Outcome o) {
   switch (o) {
-    case Outcome::success: return "success";
-    case Outcome::rate_limited: return "rate_limited";
-    case Outcome::invalid: return "invalid";
-    case Outcome::failed: return "failed";
-    case Outcome::client_error: return "client_error";
-    case Outcome::cancelled: return "cancelled";
+    case Outcome::success:
+      return "success";
+    case Outcome::rate_limited:
+      return "rate_limited";
+    case Outcome::invalid:
+      return "invalid";
+    case Outcome::failed:
+      return "failed";
+    case Outcome::client_error:
+      return "client_error";
+    case Outcome::cancelled:
+      return "cancelled";
   }
   return "failed";
 }

@@ -4,7 +4,9 @@ namespace gb::sse {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 bool starts_scalar(char c) {
   return (c >= '0' && c <= '9') || c == '-' || c == 't' || c == 'f' || c == 'n';
@@ -88,8 +90,10 @@ bool JsonArraySplitter::between_elements(char c) {
         return true;
       }
       return false;
-    case State::after_comma: return begin_element(c);
-    default: return false;  // done (trailing bytes) or failed
+    case State::after_comma:
+      return begin_element(c);
+    default:
+      return false;  // done (trailing bytes) or failed
   }
 }
 

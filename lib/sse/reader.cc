@@ -27,16 +27,21 @@ std::optional<Duration> parse_retry(std::string_view s) {
 
 const char* status_name(Status s) {
   switch (s) {
-    case Status::ok: return "ok";
-    case Status::too_large: return "too_large";
-    case Status::malformed: return "malformed";
+    case Status::ok:
+      return "ok";
+    case Status::too_large:
+      return "too_large";
+    case Status::malformed:
+      return "malformed";
   }
   return "malformed";
 }
 
 Reader::Reader(size_t max_event_bytes) : max_event_bytes_(max_event_bytes) {}
 
-bool Reader::pending() const { return !line_.empty() || !data_.empty() || !event_.empty(); }
+bool Reader::pending() const {
+  return !line_.empty() || !data_.empty() || !event_.empty();
+}
 
 Reader::Status Reader::feed(std::string_view in, const OnEvent& on_event) {
   if (failed_) {

@@ -71,6 +71,8 @@ class Timer {
   void start(uint64_t timeout_ms, std::function<void()> cb, uint64_t repeat_ms = 0);
   void stop();
   bool active() const;
+  // An unreferenced timer does not keep the loop running on its own.
+  void unref() { uv_unref(reinterpret_cast<uv_handle_t*>(h_)); }
 
  private:
   uv_timer_t* h_;

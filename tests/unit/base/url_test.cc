@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "base/url.h"
+
+#include <catch2/catch.hpp>
 
 TEST_CASE("parse_origin accepts http and https origins", "[url]") {
   struct Case {

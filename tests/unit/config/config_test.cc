@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "config/config.h"
+
+#include <catch2/catch.hpp>
 
 using namespace gb::config;
 using namespace std::chrono_literals;
@@ -103,7 +103,7 @@ TEST_CASE("keys_file is read relative to the config file and merged without dupl
   CHECK(flash->keys_file == kFixtures + "gemini.keys");
   // Config keys first, then the file's; AIza-shared and AIza-file-1 appear twice.
   const std::vector<std::string> expected = {
-      "AIza-config-1", "AIza-shared", "AIza-file-1",       "AIza-file-2",
+      "AIza-config-1", "AIza-shared", "AIza-file-1",        "AIza-file-2",
       "AIza-file-3",   "AIza-file-4", "AIza#not-a-comment",
   };
   CHECK(flash->keys == expected);
@@ -114,6 +114,12 @@ TEST_CASE("an absolute keys_file is used as is", "[config]") {
   REQUIRE(c->pools.size() == 1);
   CHECK(c->pools[0].keys_file == kFixtures + "gemini.keys");
   CHECK(c->pools[0].keys.size() == 6);
+}
+
+TEST_CASE("an empty keys_file means no file", "[config]") {
+  auto c = load_text("[pool.g]\nkeys = [\"AIza-1\"]\nkeys_file = \"\"\n");
+  CHECK(c->pools[0].keys_file.empty());
+  CHECK(c->pools[0].keys == std::vector<std::string>{"AIza-1"});
 }
 
 TEST_CASE("missing sections and keys take their defaults", "[config]") {
@@ -178,7 +184,8 @@ TEST_CASE("open listeners are fine with tokens or with allow_anonymous", "[confi
       "[pool.p]\nkeys = [\"k\"]\n");
   CHECK(anonymous->clients.allow_anonymous);
   auto loopback_only = load_text(
-      "[server]\nlisten = [\"localhost:1\", \"127.0.0.2:2\", \"[::1]:3\"]\n[pool.p]\nkeys = [\"k\"]\n");
+      "[server]\nlisten = [\"localhost:1\", \"127.0.0.2:2\", \"[::1]:3\"]\n[pool.p]\nkeys = "
+      "[\"k\"]\n");
   CHECK(loopback_only->server.listen.size() == 3);
 }
 
@@ -257,6 +264,20 @@ TEST_CASE("the shipped example configurations load cleanly", "[config]") {
   CHECK(dev->server.listen[0].text == "127.0.0.1:8000");
   CHECK(dev->server.state_dir == "var");
   CHECK(dev->server.control_socket == "var/gbd.sock");
+}
+
+TEST_CASE("load_file reports a file it cannot read", "[config]") {
+  auto missing = load_file(kFixtures + "no-such.toml");
+  const auto* errors = std::get_if<std::vector<ConfigError>>(&missing);
+  REQUIRE(errors != nullptr);
+  REQUIRE(errors->size() == 1);
+  CHECK((*errors)[0].to_string() ==
+        kFixtures + "no-such.toml: cannot open: No such file or directory");
+  auto dir = load_file(kFixtures);
+  errors = std::get_if<std::vector<ConfigError>>(&dir);
+  REQUIRE(errors != nullptr);
+  REQUIRE(errors->size() == 1);
+  CHECK_THAT((*errors)[0].message, Catch::Contains("Is a directory"));
 }
 
 TEST_CASE("ConfigError formats as file:line:col", "[config]") {

@@ -1,6 +1,7 @@
 // Each validation rule, as a file that breaks it and the one error it must produce,
 // at the right line:col. Then files with several mistakes, which must report them all.
 #include <catch2/catch.hpp>
+#include <cstring>
 
 #include "config/config.h"
 
@@ -60,7 +61,7 @@ TEST_CASE("TOML syntax errors point at the problem", "[config]") {
   check_cases({
       {"[server\nworkers = 1\n", 1, 8, "table"},
       {"[server]\nworkers = \n", 2, 11, "expected"},
-      {"[server]\nworkers = 1\nworkers = 2\n", 3, 1, "workers"},
+      {"[server]\nworkers = 1\nworkers = 2\n", 3, 11, "cannot redefine"},
   });
 }
 
@@ -77,7 +78,7 @@ TEST_CASE("unknown tables and keys name the key, the table and a suggestion", "[
       {"[limits.extra]\n", 1, 9, "unknown table [limits.extra]"},
       {"listen = [\"127.0.0.1:8000\"]\n", 1, 1, "unknown key \"listen\" at the top level"},
       {"server = 1\n", 1, 10, "server must be a table like [server], not an integer"},
-      {"[[log]]\n", 1, 3, "log must be a table like [log], not an array"},
+      {"[[log]]\n", 1, 1, "log must be a table like [log], not an array"},
   });
   auto errors = errors_of("[server]\ncolour = \"blue\"\n" + kPool);
   REQUIRE(errors.size() == 1);
@@ -89,26 +90,33 @@ TEST_CASE("[server] values are checked", "[config]") {
       {"[server]\nworkers = 1025\n", 2, 11,
        "workers in [server] must be between 0 and 1024, not 1025"},
       {"[server]\nworkers = -1\n", 2, 11, "between 0 and 1024, not -1"},
-      {"[server]\nworkers = \"4\"\n", 2, 11, "workers in [server] must be an integer, not a string"},
+      {"[server]\nworkers = \"4\"\n", 2, 11,
+       "workers in [server] must be an integer, not a string"},
       {"[server]\nworkers = 1.5\n", 2, 11, "not a floating-point number"},
       {"[server]\nlisten = []\n", 2, 10, "listen in [server] is empty"},
       {"[server]\nlisten = \"127.0.0.1:8000\"\n", 2, 10,
        "listen in [server] must be an array of strings, not a string"},
-      {"[server]\nlisten = [\"127.0.0.1:8000\", \"nope\"]\n", 2, 28,
+      {"[server]\nlisten = [\"127.0.0.1:8000\", \"nope\"]\n", 2, 29,
        "listen in [server]: \"nope\": missing port"},
-      {"[server]\nlisten = [8000]\n", 2, 11, "listen in [server] must hold only strings, not an integer"},
-      {"[server]\nlisten = [\"[::1]:80\", \"[0::1]:80\"]\n", 2, 22,
+      {"[server]\nlisten = [8000]\n", 2, 11,
+       "listen in [server] must hold only strings, not an integer"},
+      {"[server]\nlisten = [\"[::1]:80\", \"[0::1]:80\"]\n", 2, 23,
        "listen in [server] has [::1]:80 twice"},
       {"[server]\ncontrol_socket = \"\"\n", 2, 18, "control_socket in [server] must not be empty"},
-      {"[server]\ncontrol_socket = \"/run/0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789.sock\"\n",
+      {"[server]\ncontrol_socket = "
+       "\"/run/"
+       "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890"
+       "123456789.sock\"\n",
        2, 18, "longer than 107 bytes"},
-      {"[server]\nstate_dir = false\n", 2, 13, "state_dir in [server] must be a string, not a boolean"},
+      {"[server]\nstate_dir = false\n", 2, 13,
+       "state_dir in [server] must be a string, not a boolean"},
   });
 }
 
 TEST_CASE("[limits] sizes, counts and timeouts are checked", "[config]") {
   check_cases({
-      {"[limits]\nmax_body = \"0\"\n", 2, 12, "max_body in [limits] must be between 1B and 4GiB, not 0B"},
+      {"[limits]\nmax_body = \"0\"\n", 2, 12,
+       "max_body in [limits] must be between 1B and 4GiB, not 0B"},
       {"[limits]\nmax_body = \"5GiB\"\n", 2, 12, "not 5GiB"},
       {"[limits]\nmax_body = \"4097MiB\"\n", 2, 12, "not 4097MiB"},
       {"[limits]\nmax_body = \"32 MiB\"\n", 2, 12, "has \"32 MiB\", which is not a size"},
@@ -116,9 +124,11 @@ TEST_CASE("[limits] sizes, counts and timeouts are checked", "[config]") {
       {"[limits]\nmax_body = true\n", 2, 12, "must be a size like \"32MiB\", not a boolean"},
       {"[limits]\nmax_header = \"512\"\n", 2, 14, "between 1KiB and 1MiB, not 512B"},
       {"[limits]\nmax_header = \"2MiB\"\n", 2, 14, "between 1KiB and 1MiB, not 2MiB"},
-      {"[limits]\nmax_connections = 0\n", 2, 19, "max_connections in [limits] must be between 1 and 1000000, not 0"},
+      {"[limits]\nmax_connections = 0\n", 2, 19,
+       "max_connections in [limits] must be between 1 and 1000000, not 0"},
       {"[limits]\nmax_connections = 1000001\n", 2, 19, "not 1000001"},
-      {"[limits]\nidle_timeout = 60\n", 2, 16, "idle_timeout in [limits] must be a string with a unit"},
+      {"[limits]\nidle_timeout = 60\n", 2, 16,
+       "idle_timeout in [limits] must be a string with a unit"},
       {"[limits]\nupstream_timeout = \"10 minutes\"\n", 2, 20, "which is not a duration"},
       {"[limits]\nconnect_timeout = \"1.5s\"\n", 2, 19, "which is not a duration"},
   });
@@ -127,7 +137,8 @@ TEST_CASE("[limits] sizes, counts and timeouts are checked", "[config]") {
                           "stream_idle_timeout"}) {
     std::string text = "[limits]\n" + std::string(key) + " = \"0s\"\n";
     std::string message = std::string(key) + " in [limits] must be longer than 0s";
-    check_one_error({"", 2, static_cast<unsigned>(std::strlen(key) + 4), message.c_str()}, text + kPool);
+    check_one_error({"", 2, static_cast<unsigned>(std::strlen(key) + 4), message.c_str()},
+                    text + kPool);
   }
 }
 
@@ -148,9 +159,10 @@ TEST_CASE("[clients] tokens are checked without repeating them", "[config]") {
 
 TEST_CASE("[pool.NAME] values are checked", "[config]") {
   check_cases({
-      {"[pool.\"bad name\"]\nkeys = [\"k\"]\n", 1, 7, "pool name \"bad name\" must be 1 to 64 letters"},
-      {"[pool.a1234567890123456789012345678901234567890123456789012345678901234]\nkeys = [\"k\"]\n", 1, 7,
-       "must be 1 to 64"},
+      {"[pool.\"bad name\"]\nkeys = [\"k\"]\n", 1, 7,
+       "pool name \"bad name\" must be 1 to 64 letters"},
+      {"[pool.a1234567890123456789012345678901234567890123456789012345678901234]\nkeys = [\"k\"]\n",
+       1, 7, "must be 1 to 64"},
       {"[pool]\np = 1\n", 2, 5, "pool.p must be a table like [pool.p], not an integer"},
       {"[pool.p]\nkeys = [\"k\"]\nprovider = \"gemeni\"\n", 3, 12,
        "provider in [pool.p] must be gemini, openai or anthropic, not \"gemeni\"; did you mean "
@@ -160,30 +172,38 @@ TEST_CASE("[pool.NAME] values are checked", "[config]") {
        "base_url in [pool.p] is not a usable URL: unsupported scheme \"ftp\""},
       {"[pool.p]\nkeys = [\"k\"]\nbase_url = \"example.com\"\n", 3, 12, "missing scheme"},
       {"[pool.p]\nkeys = [\"k\"]\nbase_url = \"https://h/v1?alt=sse\"\n", 3, 12, "query"},
-      {"[pool.p]\nmodels = [\"*\"]\n", 1, 7, "[pool.p] has no keys: add keys = [\"...\"], or a keys_file"},
+      {"[pool.p]\nmodels = [\"*\"]\n", 1, 7,
+       "[pool.p] has no keys: add keys = [\"...\"], or a keys_file"},
       {"[pool.p]\nkeys = []\n", 1, 7, "[pool.p] has no keys"},
-      {"[pool.p]\nkeys = [\"AIza one\"]\n", 2, 9, "keys in [pool.p]: a key has whitespace inside it"},
+      {"[pool.p]\nkeys = [\"AIza one\"]\n", 2, 9,
+       "keys in [pool.p]: a key has whitespace inside it"},
       {"[pool.p]\nkeys = [\"k\", \"\"]\n", 2, 14, "keys in [pool.p]: a key is empty"},
       {"[pool.p]\nkeys = [\"k\", \"caf\u00e9\"]\n", 2, 14, "not printable ASCII"},
       {"[pool.p]\nkeys = [1]\n", 2, 9, "keys in [pool.p] must hold only strings, not an integer"},
       {"[pool.p]\nkeys = \"k\"\n", 2, 8, "keys in [pool.p] must be an array of strings"},
       {"[pool.p]\nkeys = [\"k\"]\nmodels = []\n", 3, 10, "models in [pool.p] is empty"},
-      {"[pool.p]\nkeys = [\"k\"]\nmodels = [\"gpt-*\", \"\"]\n", 3, 20, "models in [pool.p] has an empty string"},
+      {"[pool.p]\nkeys = [\"k\"]\nmodels = [\"gpt-*\", \"\"]\n", 3, 20,
+       "models in [pool.p] has an empty string"},
       {"[pool.p]\nkeys = [\"k\"]\nstrategy = \"round-robin\"\n", 3, 12,
        "strategy in [pool.p] must be round_robin, least_busy or weighted, not \"round-robin\"; "
        "did you mean \"round_robin\"?"},
-      {"[pool.p]\nkeys = [\"k\"]\nmax_retries = 101\n", 3, 15, "max_retries in [pool.p] must be between 0 and 100"},
-      {"[pool.p]\nkeys = [\"k\"]\nmax_failures = 0\n", 3, 16, "max_failures in [pool.p] must be between 1 and"},
+      {"[pool.p]\nkeys = [\"k\"]\nmax_retries = 101\n", 3, 15,
+       "max_retries in [pool.p] must be between 0 and 100"},
+      {"[pool.p]\nkeys = [\"k\"]\nmax_failures = 0\n", 3, 16,
+       "max_failures in [pool.p] must be between 1 and"},
       {"[pool.p]\nkeys = [\"k\"]\ncooldown = \"2h\"\n", 3, 12,
        "cooldown in [pool.p] (2h) is longer than cooldown_max (1h)"},
       {"[pool.p]\nkeys = [\"k\"]\ncooldown_max = \"10s\"\n", 3, 16,
        "cooldown in [pool.p] (30s) is longer than cooldown_max (10s)"},
-      {"[pool.p]\nkeys = [\"k\"]\ncooldown = \"0s\"\n", 3, 12, "cooldown in [pool.p] must be longer than 0s"},
+      {"[pool.p]\nkeys = [\"k\"]\ncooldown = \"0s\"\n", 3, 12,
+       "cooldown in [pool.p] must be longer than 0s"},
       {"[pool.p]\nkeys = [\"k\"]\nprobe_interval = \"0m\"\n", 3, 18, "must be longer than 0s"},
-      {"[pool.p]\nkeys = [\"k\"]\nca_file = \"\"\n", 3, 11, "ca_file in [pool.p] must not be empty"},
+      {"[pool.p]\nkeys = [\"k\"]\nca_file = \"\"\n", 3, 11,
+       "ca_file in [pool.p] must not be empty"},
       {"[pool.p]\nkeys = [\"k\"]\nproxy = \"http://proxy:3128\"\n", 3, 9,
        "proxy in [pool.p] is not supported yet"},
-      {"[pool.p]\nkeys_file = 7\n", 2, 13, "keys_file in [pool.p] must be a string, not an integer"},
+      {"[pool.p]\nkeys_file = 7\n", 2, 13,
+       "keys_file in [pool.p] must be a string, not an integer"},
   });
 }
 
@@ -240,7 +260,7 @@ TEST_CASE("a file without any pool is refused", "[config]") {
 
 TEST_CASE("an open listener without tokens is refused with both fixes", "[config]") {
   check_cases({
-      {"[server]\nlisten = [\"127.0.0.1:8000\", \"0.0.0.0:8000\"]\n", 2, 28,
+      {"[server]\nlisten = [\"127.0.0.1:8000\", \"0.0.0.0:8000\"]\n", 2, 29,
        "listen address 0.0.0.0:8000 is not loopback, and [clients] has no tokens"},
       {"[server]\nlisten = [\"[::]:8000\"]\n[clients]\nallow_anonymous = false\n", 2, 11,
        "[::]:8000 is not loopback"},
@@ -255,12 +275,12 @@ TEST_CASE("an open listener without tokens is refused with both fixes", "[config
 TEST_CASE("every mistake in a file is reported, in file order", "[config]") {
   const std::string text =
       "[server]\n"
-      "workers = 5000\n"             // 2: out of range
+      "workers = 5000\n"  // 2: out of range
       "[limits]\n"
-      "idle_timeout = \"0s\"\n"      // 4: zero timeout
+      "idle_timeout = \"0s\"\n"  // 4: zero timeout
       "[pool.gemini]\n"
       "keys = [\"AIza-1\"]\n"
-      "max_retry = 3\n";             // 7: unknown key
+      "max_retry = 3\n";  // 7: unknown key
   auto errors = errors_of(text);
   INFO(describe(errors));
   REQUIRE(errors.size() == 3);
@@ -275,19 +295,19 @@ TEST_CASE("every mistake in a file is reported, in file order", "[config]") {
 TEST_CASE("mistakes across every section are all collected", "[config]") {
   const std::string text =
       "[server]\n"
-      "listen = [\"0.0.0.0:8000\", \"bad\"]\n"   // 2: bad address, then open listener
+      "listen = [\"0.0.0.0:8000\", \"bad\"]\n"  // 2: bad address, then open listener
       "[limits]\n"
-      "max_header = \"1B\"\n"                     // 4
+      "max_header = \"1B\"\n"  // 4
       "[clients]\n"
-      "tokens = [\"short\"]\n"                    // 6: too short, so no tokens at all
-      "[pool.b]\n"                                // 7: no keys
-      "provider = \"nope\"\n"                     // 8
+      "tokens = [\"short\"]\n"  // 6: too short, so no tokens at all
+      "[pool.b]\n"              // 7: no keys
+      "provider = \"nope\"\n"   // 8
       "[pool.a]\n"
       "keys = [\"k\"]\n"
-      "cooldown = \"2h\"\n"                       // 11
+      "cooldown = \"2h\"\n"  // 11
       "[log]\n"
-      "level = \"loud\"\n"                        // 13
-      "[extra]\n";                                // 14
+      "level = \"loud\"\n"  // 13
+      "[extra]\n";          // 14
   auto errors = errors_of(text);
   INFO(describe(errors));
   std::vector<unsigned> lines;

@@ -68,8 +68,8 @@ inline void make_leaf(const std::string& dir, const std::string& name, const std
   run_openssl(dir, "genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out '" + key + "'");
   run_openssl(dir, "req -config '" + dir + "/req.cnf' -new -key '" + key +
                        "' -subj '/CN=localhost' -out '" + csr + "'");
-  run_openssl(dir, "x509 -req -in '" + csr + "' -CA '" + dir + "/" + ca + ".pem' -CAkey '" +
-                       dir + "/" + ca + ".key' -set_serial " + std::to_string(serial) +
+  run_openssl(dir, "x509 -req -in '" + csr + "' -CA '" + dir + "/" + ca + ".pem' -CAkey '" + dir +
+                       "/" + ca + ".key' -set_serial " + std::to_string(serial) +
                        " -days 825 -sha256 -extfile '" + dir + "/leaf.ext' -out '" + dir + "/" +
                        name + ".pem'");
 }

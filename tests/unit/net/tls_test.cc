@@ -2,8 +2,8 @@
 // no loop. Certificates come from the openssl command (test_certs.h), made once per run.
 #include "net/tls.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -352,8 +352,7 @@ TEST_CASE("tls session cache evicts the oldest entry", "[tls]") {
   CHECK_FALSE(connect(2));
   CHECK_FALSE(connect(3));  // pushes out port 1
   CHECK(cache.size() == 2);
-  CHECK(cache.find(TlsSessionCache::make_key("localhost", 1, "localhost"), cctx->id()) ==
-        nullptr);
+  CHECK(cache.find(TlsSessionCache::make_key("localhost", 1, "localhost"), cctx->id()) == nullptr);
   CHECK(connect(3));
   CHECK_FALSE(connect(1));
 }

@@ -1,8 +1,7 @@
 #include "pool/key_pool.h"
 
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <set>
 #include <thread>
 
@@ -126,7 +125,8 @@ TEST_CASE("a lease names its key and id", "[pool]") {
 }
 
 TEST_CASE("empty and repeated keys are dropped", "[pool]") {
-  KeyPool pool("gemini", Policy{}, {"AIzaKeyOne-000000", "", "AIzaKeyTwo-000000", "AIzaKeyOne-000000"});
+  KeyPool pool("gemini", Policy{},
+               {"AIzaKeyOne-000000", "", "AIzaKeyTwo-000000", "AIzaKeyOne-000000"});
   CHECK(pool.size() == 2);
   CHECK(pool.name() == "gemini");
   KeyPool none("empty", Policy{}, {});
@@ -155,8 +155,7 @@ TEST_CASE("retry_after is honoured to the millisecond", "[pool]") {
     Duration retry_after;  // NoKey's, when not usable
   };
   const Case cases[] = {
-      {Duration(0), false, seconds(3)},
-      {Duration(1464), false, seconds(1)},
+      {Duration(0), false, seconds(3)},    {Duration(1464), false, seconds(1)},
       {Duration(1465), false, seconds(1)},  // 999ms left rounds up to 1s
       {Duration(2463), false, seconds(1)},  // 1ms left is still at least 1s
       {Duration(2464), true, {}},
@@ -281,7 +280,9 @@ TEST_CASE("max_failures consecutive failures disable, a success in between reset
       {"two failures", {O::failed, O::failed}, false, 2},
       {"success between", {O::failed, O::failed, O::success, O::failed, O::failed}, false, 2},
       {"client errors do not count or reset",
-       {O::failed, O::client_error, O::failed, O::cancelled, O::failed}, true, 3},
+       {O::failed, O::client_error, O::failed, O::cancelled, O::failed},
+       true,
+       3},
       {"429 does not count", {O::failed, O::rate_limited, O::failed}, false, 2},
   };
   for (const auto& c : cases) {
@@ -355,8 +356,8 @@ TEST_CASE("a lease from another pool is ignored", "[pool]") {
 
 TEST_CASE("counts split keys into active, cooling and disabled", "[pool]") {
   KeyPool pool("gemini", Policy{}, keys(4));
-  attempt(pool, "pro", verdict(Outcome::rate_limited, seconds(10)));     // key 0
-  attempt(pool, "flash", verdict(Outcome::rate_limited, seconds(20)));   // key 0 again
+  attempt(pool, "pro", verdict(Outcome::rate_limited, seconds(10)));              // key 0
+  attempt(pool, "flash", verdict(Outcome::rate_limited, seconds(20)));            // key 0 again
   attempt(pool, "pro", verdict(Outcome::invalid, {}, false, "API_KEY_INVALID"));  // key 1
   Counts c = pool.counts(kT0);
   CHECK(c.active == 2);

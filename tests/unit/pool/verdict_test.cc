@@ -31,12 +31,15 @@ constexpr const char* kInvalidKey = R"({
   }
 })";
 
-constexpr const char* kUnknownField = R"({ "error": { "code": 400, "message": "Invalid JSON payload received. Unknown name \"reasoning\": Cannot find field.", "status": "INVALID_ARGUMENT",
+constexpr const char* kUnknownField =
+    R"({ "error": { "code": 400, "message": "Invalid JSON payload received. Unknown name \"reasoning\": Cannot find field.", "status": "INVALID_ARGUMENT",
   "details": [ { "@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [ { "description": "Invalid JSON payload received. Unknown name \"reasoning\": Cannot find field." } ] } ] } })";
 
-constexpr const char* kNoKey = R"({ "error": { "code": 403, "message": "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.", "status": "PERMISSION_DENIED" } })";
+constexpr const char* kNoKey =
+    R"({ "error": { "code": 403, "message": "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.", "status": "PERMISSION_DENIED" } })";
 
-constexpr const char* kNotFound = R"({ "error": { "code": 404, "message": "models/gemini-pro is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.", "status": "NOT_FOUND" } })";
+constexpr const char* kNotFound =
+    R"({ "error": { "code": 404, "message": "models/gemini-pro is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.", "status": "NOT_FOUND" } })";
 
 constexpr const char* kQuota = R"({
   "error": {
@@ -64,26 +67,34 @@ constexpr const char* kQuota = R"({
   }
 })";
 
-constexpr const char* kPerMinuteQuota = R"({"error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED", "details": [
+constexpr const char* kPerMinuteQuota =
+    R"({"error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED", "details": [
   {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
     {"quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"},
     {"quotaId": "GenerateContentInputTokensPerModelPerMinute-FreeTier"}]},
   {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "2.463586755s"}]}})";
 
-constexpr const char* kBare429 = R"({"error": {"code": 429, "message": "Resource has been exhausted (e.g. check quota).", "status": "RESOURCE_EXHAUSTED"}})";
+constexpr const char* kBare429 =
+    R"({"error": {"code": 429, "message": "Resource has been exhausted (e.g. check quota).", "status": "RESOURCE_EXHAUSTED"}})";
 
-constexpr const char* k500 = R"({ "error": { "code": 500, "message": "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting", "status": "INTERNAL" } })";
+constexpr const char* k500 =
+    R"({ "error": { "code": 500, "message": "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting", "status": "INTERNAL" } })";
 
-constexpr const char* k503 = R"({ "error": { "code": 503, "message": "The model is overloaded. Please try again later.", "status": "UNAVAILABLE" } })";
+constexpr const char* k503 =
+    R"({ "error": { "code": 503, "message": "The model is overloaded. Please try again later.", "status": "UNAVAILABLE" } })";
 
 // WIRE §1.6.2: JSON-array streaming wraps the error in a one-element array.
-constexpr const char* kArrayInvalidKey = R"([{"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]}}])";
+constexpr const char* kArrayInvalidKey =
+    R"([{"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]}}])";
 
-constexpr const char* kSuspended = R"({"error": {"code": 403, "message": "Permission denied: Consumer 'api_key:AIza...' has been suspended.", "status": "PERMISSION_DENIED", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "CONSUMER_SUSPENDED", "domain": "googleapis.com"}]}})";
+constexpr const char* kSuspended =
+    R"({"error": {"code": 403, "message": "Permission denied: Consumer 'api_key:AIza...' has been suspended.", "status": "PERMISSION_DENIED", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "CONSUMER_SUSPENDED", "domain": "googleapis.com"}]}})";
 
-constexpr const char* kExpired = R"({"error": {"code": 400, "message": "API key expired. Please renew the API key.", "status": "INVALID_ARGUMENT", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_EXPIRED", "domain": "googleapis.com"}]}})";
+constexpr const char* kExpired =
+    R"({"error": {"code": 400, "message": "API key expired. Please renew the API key.", "status": "INVALID_ARGUMENT", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_EXPIRED", "domain": "googleapis.com"}]}})";
 
-constexpr const char* kMessageOnlyInvalid = R"({"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT"}})";
+constexpr const char* kMessageOnlyInvalid =
+    R"({"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT"}})";
 
 struct Case {
   const char* name;
@@ -104,35 +115,84 @@ TEST_CASE("classify_response follows the DESIGN table on real Gemini bodies", "[
       {"200", 200, "{}", "", Outcome::success, false, {}, false, "ok"},
       {"204 ignores the body", 204, kQuota, "", Outcome::success, false, {}, false, "ok"},
       {"invalid key", 400, kInvalidKey, "", Outcome::invalid, true, {}, false, "API_KEY_INVALID"},
-      {"invalid key in an array", 400, kArrayInvalidKey, "", Outcome::invalid, true, {}, false,
+      {"invalid key in an array",
+       400,
+       kArrayInvalidKey,
+       "",
+       Outcome::invalid,
+       true,
+       {},
+       false,
        "API_KEY_INVALID"},
       {"expired key", 400, kExpired, "", Outcome::invalid, true, {}, false, "API_KEY_EXPIRED"},
-      {"invalid key, message only", 400, kMessageOnlyInvalid, "", Outcome::invalid, true, {},
-       false, "API_KEY_INVALID"},
-      {"unknown field", 400, kUnknownField, "", Outcome::client_error, false, {}, false,
+      {"invalid key, message only",
+       400,
+       kMessageOnlyInvalid,
+       "",
+       Outcome::invalid,
+       true,
+       {},
+       false,
+       "API_KEY_INVALID"},
+      {"unknown field",
+       400,
+       kUnknownField,
+       "",
+       Outcome::client_error,
+       false,
+       {},
+       false,
        "http_400"},
       {"no key", 403, kNoKey, "", Outcome::invalid, true, {}, false, "PERMISSION_DENIED"},
       {"suspended", 403, kSuspended, "", Outcome::invalid, true, {}, false, "CONSUMER_SUSPENDED"},
       {"401 without body", 401, "", "", Outcome::invalid, true, {}, false, "http_401"},
-      {"403 junk", 403, "<html>Forbidden</html>", "", Outcome::invalid, true, {}, false,
+      {"403 junk",
+       403,
+       "<html>Forbidden</html>",
+       "",
+       Outcome::invalid,
+       true,
+       {},
+       false,
        "http_403"},
       {"404", 404, kNotFound, "", Outcome::client_error, false, {}, false, "http_404"},
       {"413", 413, "", "", Outcome::client_error, false, {}, false, "http_413"},
       {"per-day quota", 429, kQuota, "", Outcome::rate_limited, true, seconds(23), true,
        "rate_limited"},
-      {"per-minute quota", 429, kPerMinuteQuota, "", Outcome::rate_limited, true,
-       Duration(2464), false, "rate_limited"},
-      {"bare 429", 429, kBare429, "", Outcome::rate_limited, true, {}, false, "rate_limited"},
-      {"429 junk", 429, "{\"error\": {\"code\": 4", "", Outcome::rate_limited, true, {}, false,
-       "rate_limited"},
-      {"429 empty with Retry-After", 429, "", "17", Outcome::rate_limited, true, seconds(17),
+      {"per-minute quota", 429, kPerMinuteQuota, "", Outcome::rate_limited, true, Duration(2464),
        false, "rate_limited"},
+      {"bare 429", 429, kBare429, "", Outcome::rate_limited, true, {}, false, "rate_limited"},
+      {"429 junk",
+       429,
+       "{\"error\": {\"code\": 4",
+       "",
+       Outcome::rate_limited,
+       true,
+       {},
+       false,
+       "rate_limited"},
+      {"429 empty with Retry-After", 429, "", "17", Outcome::rate_limited, true, seconds(17), false,
+       "rate_limited"},
       {"retryDelay wins over Retry-After", 429, kQuota, "99", Outcome::rate_limited, true,
        seconds(23), true, "rate_limited"},
-      {"429 HTTP-date Retry-After ignored", 429, "", "Wed, 21 Oct 2015 07:28:00 GMT",
-       Outcome::rate_limited, true, {}, false, "rate_limited"},
-      {"RESOURCE_EXHAUSTED under another status", 400, kBare429, "", Outcome::rate_limited, true,
-       {}, false, "rate_limited"},
+      {"429 HTTP-date Retry-After ignored",
+       429,
+       "",
+       "Wed, 21 Oct 2015 07:28:00 GMT",
+       Outcome::rate_limited,
+       true,
+       {},
+       false,
+       "rate_limited"},
+      {"RESOURCE_EXHAUSTED under another status",
+       400,
+       kBare429,
+       "",
+       Outcome::rate_limited,
+       true,
+       {},
+       false,
+       "rate_limited"},
       {"500", 500, k500, "", Outcome::failed, true, {}, false, "http_500"},
       {"502 empty", 502, "", "", Outcome::failed, true, {}, false, "http_502"},
       {"503", 503, k503, "", Outcome::failed, true, {}, false, "http_503"},
@@ -180,9 +240,9 @@ TEST_CASE("classify_response survives hostile bodies", "[pool]") {
 
 TEST_CASE("classify_transport fails over, except when the client left", "[pool]") {
   using gb::Errc;
-  for (Errc e : {Errc::connect_failed, Errc::connect_timeout, Errc::tls_failed,
-                 Errc::upstream_reset, Errc::read_timeout, Errc::bad_upstream_response,
-                 Errc::dns_failed}) {
+  for (Errc e :
+       {Errc::connect_failed, Errc::connect_timeout, Errc::tls_failed, Errc::upstream_reset,
+        Errc::read_timeout, Errc::bad_upstream_response, Errc::dns_failed}) {
     auto v = gb::pool::classify_transport(e);
     INFO(gb::errc_name(e));
     CHECK(v.outcome == Outcome::failed);
@@ -202,14 +262,22 @@ TEST_CASE("proto Duration and Retry-After parsing", "[pool]") {
     std::optional<Duration> want;
   };
   const DurationCase durations[] = {
-      {"23s", seconds(23)},        {"0s", Duration(0)},
-      {"2.463586755s", Duration(2464)}, {"45.837906927s", Duration(45838)},
-      {"1.5s", Duration(1500)},    {"0.000000001s", Duration(1)},
-      {"1.000s", Duration(1000)},  {"999999999999s", seconds(86400)},
-      {"23", {}},                  {"s", {}},
-      {"-3s", {}},                 {"1.s", {}},
-      {".5s", {}},                 {"1.0000000001s", {}},
-      {"1e3s", {}},                {" 3s", {}},
+      {"23s", seconds(23)},
+      {"0s", Duration(0)},
+      {"2.463586755s", Duration(2464)},
+      {"45.837906927s", Duration(45838)},
+      {"1.5s", Duration(1500)},
+      {"0.000000001s", Duration(1)},
+      {"1.000s", Duration(1000)},
+      {"999999999999s", seconds(86400)},
+      {"23", {}},
+      {"s", {}},
+      {"-3s", {}},
+      {"1.s", {}},
+      {".5s", {}},
+      {"1.0000000001s", {}},
+      {"1e3s", {}},
+      {" 3s", {}},
   };
   for (const auto& c : durations) {
     INFO(c.text);

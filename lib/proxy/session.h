@@ -1,0 +1,101 @@
+// Session: one proxied request, from the client's request to the access line.
+//
+// It leases a key, sends the request upstream, and either streams the answer to the
+// client or — for an error answer, whose body it reads first (bounded) — classifies it,
+// settles the lease, and tries another key while nothing has reached the client yet.
+// After the first byte went to the client there is no retry: a cut stream ends with an
+// error event (SSE) or a cut connection, never a clean-looking end.
+//
+// One teardown path: finish() writes the access line and hands the session to the loop's
+// deferred-delete queue. Nothing touches the Exchange after end(), abort() or on_abort.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/client_conn.h"
+#include "http/server_conn.h"
+#include "pool/key_pool.h"
+#include "proxy/route.h"
+#include "proxy/runtime.h"
+#include "sse/boundary.h"
+#include "uv/loop.h"
+
+namespace gb::http {
+class UpstreamPool;
+}
+
+namespace gb::proxy {
+
+class Session : public http::ResponseSink, public uv::Deletable {
+ public:
+  Session(uv::Loop& loop, http::UpstreamPool& upstream, http::Exchange& ex,
+          std::shared_ptr<const Snapshot> snap, Route route, const config::Pool& pool,
+          pool::KeyPool& keys, std::string token_id, uint64_t sid);
+  void start();
+
+ private:
+  enum class Phase { waiting, reading_error, streaming, done };
+  enum class End { ok, client_gone, upstream_error, cut };
+
+  void next_attempt();
+  void send(bool fresh_connection);
+  void settle(const pool::Verdict& v);
+  void record_attempt(std::string_view what);
+  void give_up();
+  void reply_error(int status, std::string message, std::optional<int> retry_after_s = {});
+  void forward_buffered();
+  void forward_body(const char* data, size_t n);
+  void cut_stream(const Error& err);
+  void finish(End end);
+
+  void on_response_head(int status, http::Headers headers) override;
+  void on_response_body(const char* data, size_t n) override;
+  void on_response_end() override;
+  void on_response_error(const Error& err, bool response_started, bool stale) override;
+  void on_client_abort();
+  void on_client_drain();
+
+  uv::Loop& loop_;
+  http::UpstreamPool& upstream_;
+  http::Exchange* ex_;
+  std::shared_ptr<const Snapshot> snap_;  // keeps config and pool alive for this request
+  Route route_;
+  const config::Pool& pool_;
+  pool::KeyPool& keys_;
+  std::string token_id_;
+  uint64_t sid_;
+  std::shared_ptr<const std::string> body_;
+  http::ClientTimeouts timeouts_;
+
+  Phase phase_ = Phase::waiting;
+  http::ClientConn* conn_ = nullptr;
+  std::optional<pool::Lease> lease_;
+  std::vector<uint32_t> tried_;
+  unsigned attempts_ = 0;
+  bool fresh_retry_done_ = false;
+  std::string trail_;
+
+  // The upstream answer being read (error answers are held until classified).
+  int up_status_ = 0;
+  http::Headers up_headers_;
+  std::string up_body_;
+  bool have_answer_ = false;  // up_* hold a complete answer we may forward at the end
+  std::optional<Error> last_error_;
+
+  bool sse_ = false;
+  sse::EventBoundary boundary_;
+  std::string partial_event_;
+  bool paused_ = false;
+
+  int final_status_ = 0;
+  uint64_t bytes_out_ = 0;
+  std::chrono::steady_clock::time_point t0_;
+  std::chrono::steady_clock::time_point t_first_byte_{};
+  std::string peer_;
+};
+
+}  // namespace gb::proxy

@@ -1,0 +1,214 @@
+#include "proxy/worker.h"
+
+#include "base/log.h"
+#include "http/status.h"
+#include "proxy/auth.h"
+#include "proxy/gemini_error.h"
+#include "proxy/route.h"
+#include "proxy/session.h"
+
+namespace gb::proxy {
+
+namespace {
+uint64_t ms_of(std::chrono::milliseconds d) { return static_cast<uint64_t>(d.count()); }
+}  // namespace
+
+Worker::Worker(unsigned index, Runtime& rt) : index_(index), rt_(rt) {
+  snap_ = rt_.current();
+  snap_gen_ = rt_.generation();
+  const config::Limits& lim = snap_->config->limits;
+  http::ServerOptions opts;
+  opts.limits.max_body = lim.max_body;
+  opts.limits.max_header = lim.max_header;
+  opts.limits.header_timeout_ms = ms_of(lim.header_timeout);
+  opts.limits.idle_timeout_ms = ms_of(lim.idle_timeout);
+  opts.max_connections = lim.max_connections;
+  opts.stats = &rt_.server_stats;
+  opts.handler = [this](http::Exchange& ex) { handle(ex); };
+  opts.format_error = [this](std::string_view target, int status, std::string_view message,
+                             std::string* ct) { return format_error(target, status, message, ct); };
+  server_ = std::make_unique<http::HttpServer>(loop_, std::move(opts));
+  upstream_ = std::make_unique<http::UpstreamPool>(loop_);
+  // Sessions are numbered per worker; the worker index in the top bits keeps ids unique.
+  next_sid_ = static_cast<uint64_t>(index) << 48;
+  stop_async_ = new uv_async_t;
+  uv_async_init(loop_.get(), stop_async_, &Worker::on_stop);
+  stop_async_->data = this;
+}
+
+Worker::~Worker() { join(); }
+
+Result<uint16_t> Worker::listen(const sockaddr* addr) { return server_->listen(addr, true); }
+
+void Worker::start() {
+  thread_ = std::thread([this] {
+    uv_run(loop_.get(), UV_RUN_DEFAULT);
+    // Tear down in dependency order on the loop's own thread: connections (and the
+    // sessions they end), then upstream connections, then whatever handle is left.
+    grace_timer_.reset();
+    server_.reset();
+    upstream_.reset();
+    loop_close_rc_ = loop_.close();
+  });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void Worker::request_stop(uint64_t grace_ms) {
+  grace_ms_.store(grace_ms);
+  uv_async_send(stop_async_);
+}
+
+void Worker::on_stop(uv_async_t* a) {
+  auto* self = static_cast<Worker*>(a->data);
+  if (self != nullptr) {
+    self->stop_now();
+  }
+}
+
+void Worker::stop_now() {
+  // Stop accepting; idle connections close now, busy ones after their response. The loop
+  // ends by itself when the last one is gone, or the grace timer cuts the rest.
+  server_->shutdown();
+  upstream_->close_idle();
+  uv::close_and_delete(stop_async_);
+  stop_async_ = nullptr;
+  grace_timer_ = std::make_unique<uv::Timer>(loop_.get());
+  grace_timer_->start(grace_ms_.load(), [this] {
+    if (server_->connections() > 0) {
+      LOG_WARN("server.grace_expired").kv("worker", index_).kv("cut", server_->connections());
+    }
+    server_->terminate();
+    upstream_->close_idle();
+    grace_timer_.reset();
+  });
+  // The grace timer must not keep an otherwise finished loop alive.
+  grace_timer_->unref();
+}
+
+const Snapshot& Worker::snapshot() {
+  uint64_t gen = rt_.generation();
+  if (gen != snap_gen_) {
+    snap_ = rt_.current();
+    snap_gen_ = gen;
+  }
+  return *snap_;
+}
+
+std::string Worker::format_error(std::string_view, int status, std::string_view message,
+                                 std::string* content_type) {
+  *content_type = "application/json; charset=UTF-8";
+  return gemini_error_body(status, message);
+}
+
+void Worker::reply(http::Exchange& ex, int status, std::string_view message, const char* allow) {
+  http::Headers h;
+  h.add("Content-Type", "application/json; charset=UTF-8");
+  if (allow != nullptr) {
+    h.add("Allow", allow);
+  }
+  log_access(ex, status, message);
+  ex.respond(status, std::move(h), gemini_error_body(status, message));
+}
+
+void Worker::log_access(http::Exchange& ex, int status, std::string_view reason) {
+  LOG_INFO("access")
+      .kv("sid", ++next_sid_)
+      .kv("client", ex.peer())
+      .kv("method", ex.request().method)
+      .kv("path", ex.request().path())
+      .kv("status", status)
+      .kv("attempts", "")
+      .kv("end", "local")
+      .kv("reason", reason);
+}
+
+void Worker::handle(http::Exchange& ex) {
+  const http::Request& req = ex.request();
+  Route route = match_route(req.method, req.path());
+  switch (route.kind) {
+    case RouteKind::health:
+      serve_health(ex);
+      return;
+    case RouteKind::not_found:
+      reply(ex, 404, "no route for " + req.method + " " + std::string(req.path()));
+      return;
+    case RouteKind::bad_method:
+      reply(ex, 405, "method " + req.method + " is not allowed here; use " + route.allow,
+            route.allow);
+      return;
+    case RouteKind::bad_model:
+      reply(ex, 400, "invalid model name in the path");
+      return;
+    case RouteKind::gemini:
+      break;
+  }
+  std::shared_ptr<const Snapshot> snap = (snapshot(), snap_);
+  const config::Config& cfg = *snap->config;
+  std::string token_id;
+  switch (authenticate(req, cfg.clients.tokens, cfg.clients.allow_anonymous, &token_id)) {
+    case AuthResult::missing:
+      reply(ex, 401,
+            "missing credential: send a gbd client token as 'Authorization: Bearer TOKEN', "
+            "'x-goog-api-key: TOKEN' or '?key=TOKEN'");
+      return;
+    case AuthResult::invalid:
+      reply(ex, 401, "invalid client token");
+      return;
+    case AuthResult::ok:
+      break;
+  }
+  const config::Pool* pool = route.model.empty() ? nullptr : cfg.pool_for_model(route.model);
+  if (route.model.empty()) {
+    // models.list: served by the first gemini pool.
+    for (const config::Pool& p : cfg.pools) {
+      if (p.provider == config::Provider::gemini) {
+        pool = &p;
+        break;
+      }
+    }
+  }
+  if (pool == nullptr || pool->provider != config::Provider::gemini) {
+    reply(ex, 404,
+          "no gemini pool serves model '" + route.model + "' (check the pools' models globs)");
+    return;
+  }
+  pool::KeyPool* keys = snap->keys_of(*pool);
+  auto* s = new Session(loop_, *upstream_, ex, snap, std::move(route), *pool, *keys,
+                        std::move(token_id), ++next_sid_);
+  s->start();
+}
+
+void Worker::serve_health(http::Exchange& ex) {
+  const Snapshot& snap = snapshot();
+  auto now = pool::Clock::now();
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                 rt_.started)
+                    .count();
+  bool degraded = false;
+  std::string pools;
+  for (const config::Pool& p : snap.config->pools) {
+    pool::Counts c = snap.keys_of(p)->counts(now);
+    degraded |= c.active == 0;
+    if (!pools.empty()) {
+      pools += ',';
+    }
+    http::append_json_string(pools, p.name);
+    pools += ":{\"keys\":" + std::to_string(c.active + c.cooling + c.disabled) +
+             ",\"active\":" + std::to_string(c.active) + ",\"cooling\":" +
+             std::to_string(c.cooling) + ",\"disabled\":" + std::to_string(c.disabled) + "}";
+  }
+  std::string body = std::string("{\"status\":\"") + (degraded ? "degraded" : "ok") +
+                     "\",\"version\":\"" GB_VERSION "\",\"uptime\":" + std::to_string(uptime) +
+                     ",\"pools\":{" + pools + "}}\n";
+  http::Headers h;
+  h.add("Content-Type", "application/json");
+  h.add("Cache-Control", "no-store");
+  ex.respond(200, std::move(h), body);
+}
+
+}  // namespace gb::proxy

@@ -1,0 +1,59 @@
+// Worker: one thread's event loop, listeners, upstream connections and request dispatch.
+//
+// Workers share only the Runtime (config snapshot, key pools, counters). Everything with
+// a libuv handle belongs to exactly one worker's loop.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "http/server.h"
+#include "http/upstream_pool.h"
+#include "proxy/runtime.h"
+#include "uv/loop.h"
+
+namespace gb::proxy {
+
+class Worker {
+ public:
+  Worker(unsigned index, Runtime& rt);
+  ~Worker();
+
+  // Before start(): binds a listener on this worker's loop (SO_REUSEPORT).
+  Result<uint16_t> listen(const sockaddr* addr);
+  void start();  // runs the loop on a new thread
+  // Thread-safe: stop accepting and drain, cutting what is left after grace_ms.
+  void request_stop(uint64_t grace_ms);
+  void join();
+  int loop_close_result() const { return loop_close_rc_; }
+
+ private:
+  void handle(http::Exchange& ex);
+  void serve_health(http::Exchange& ex);
+  void reply(http::Exchange& ex, int status, std::string_view message, const char* allow = nullptr);
+  void log_access(http::Exchange& ex, int status, std::string_view reason);
+  const Snapshot& snapshot();
+  std::string format_error(std::string_view target, int status, std::string_view message,
+                           std::string* content_type);
+  static void on_stop(uv_async_t* a);
+  void stop_now();
+
+  unsigned index_;
+  Runtime& rt_;
+  uv::Loop loop_;
+  std::unique_ptr<http::HttpServer> server_;
+  std::unique_ptr<http::UpstreamPool> upstream_;
+  std::shared_ptr<const Snapshot> snap_;
+  uint64_t snap_gen_ = 0;
+  uint64_t next_sid_ = 0;
+  uv_async_t* stop_async_ = nullptr;
+  std::unique_ptr<uv::Timer> grace_timer_;
+  std::atomic<uint64_t> grace_ms_{0};
+  std::thread thread_;
+  int loop_close_rc_ = 0;
+};
+
+}  // namespace gb::proxy
