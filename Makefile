@@ -1,0 +1,52 @@
+# Thin wrapper over CMake. `make run` and `make test` install what is missing first.
+SHELL := /bin/bash
+
+PACKAGES := build-essential cmake ninja-build pkg-config ca-certificates openssl \
+	libuv1-dev node-llhttp libmbedtls-dev libtomlplusplus-dev libcli11-dev \
+	libsqlite3-dev catch2 rapidjson-dev mandoc wrk curl
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+JOBS ?= $(shell nproc)
+CMAKE_GEN := -G Ninja
+
+.PHONY: all deps build release run test test-build test-asan clean
+
+all: build
+
+# Installs the Debian packages that are not installed yet (and nothing when all are).
+deps:
+	@missing=$$(for p in $(PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B build $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build -j $(JOBS)
+
+release: deps
+	cmake -S . -B build-release $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF
+	cmake --build build-release -j $(JOBS)
+
+# Starts gbd in the foreground on the development config, state under ./var.
+run: release
+	mkdir -p var
+	./build-release/gbd -c etc/gbd.dev.toml
+
+# Every test through CTest, then again under AddressSanitizer and UBSan.
+test: build
+	cd build && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) test-asan
+
+test-asan: deps
+	cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DGB_SANITIZE=ON
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf build build-release build-asan
