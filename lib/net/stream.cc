@@ -11,33 +11,63 @@ namespace {
 constexpr size_t kReadBufSize = 64 * 1024;
 thread_local char t_read_buf[kReadBufSize];
 
-// How long a graceful close may wait for queued bytes to leave before the socket is cut.
-constexpr uint64_t kLingerMs = 5000;
+// A graceful close: queued bytes go out (up to kFlushMs), then FIN, then whatever the peer
+// still sends is read and dropped for up to kLingerMs before the socket is closed. Closing
+// with unread input would make the kernel send RST, and a client still uploading a body
+// would lose our 413 answer with it (nginx's lingering_close).
+constexpr uint64_t kFlushMs = 5000;
+constexpr uint64_t kLingerMs = 2000;
 
 struct Closer {
   uv_shutdown_t req;
   uv_tcp_t* tcp;
   uv_timer_t* timer;
+  bool shutdown_pending = true;
+  bool closed = false;
 };
 
 void delete_tcp(uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); }
 void delete_timer(uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); }
 
-void on_shutdown(uv_shutdown_t* req, int /*status*/) {
-  auto* c = static_cast<Closer*>(req->data);
-  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(c->tcp))) {
+void finish_close(Closer* c) {
+  if (!c->closed) {
+    c->closed = true;
     uv_close(reinterpret_cast<uv_handle_t*>(c->tcp), delete_tcp);
+    uv_close(reinterpret_cast<uv_handle_t*>(c->timer), delete_timer);
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(c->timer), delete_timer);
-  delete c;
+  // A pending shutdown request still points at c: its callback frees it.
+  if (!c->shutdown_pending) {
+    delete c;
+  }
 }
 
-void on_linger_timeout(uv_timer_t* t) {
-  auto* tcp = static_cast<uv_tcp_t*>(t->data);
-  // on_shutdown runs with UV_ECANCELED once the handle closes, and frees everything.
-  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(tcp))) {
-    uv_close(reinterpret_cast<uv_handle_t*>(tcp), delete_tcp);
+void on_close_timeout(uv_timer_t* t) { finish_close(static_cast<Closer*>(t->data)); }
+
+void on_discard_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
+  buf->base = t_read_buf;
+  buf->len = kReadBufSize;
+}
+
+void on_discard_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+  if (nread < 0) {
+    finish_close(static_cast<Closer*>(s->data));
   }
+}
+
+void on_shutdown(uv_shutdown_t* req, int status) {
+  auto* c = static_cast<Closer*>(req->data);
+  c->shutdown_pending = false;
+  if (c->closed) {
+    delete c;
+    return;
+  }
+  if (status != 0) {
+    finish_close(c);
+    return;
+  }
+  c->tcp->data = c;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(c->tcp), on_discard_alloc, on_discard_read);
+  uv_timer_start(c->timer, on_close_timeout, kLingerMs, 0);
 }
 
 }  // namespace
@@ -315,9 +345,8 @@ void Stream::close() {
   }
   c->timer = new uv_timer_t;
   uv_timer_init(tcp->loop, c->timer);
-  c->timer->data = tcp;
-  uv_timer_start(c->timer, on_linger_timeout, kLingerMs, 0);
-  uv_unref(reinterpret_cast<uv_handle_t*>(c->timer));
+  c->timer->data = c;
+  uv_timer_start(c->timer, on_close_timeout, kFlushMs, 0);
 }
 
 void Stream::reset() {

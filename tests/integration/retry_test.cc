@@ -3,8 +3,9 @@
 //
 // The pool picks keys round robin, but which key a request starts with is not part of
 // the contract, so tests with one bad key send two requests: one of them starts with it.
+#include <algorithm>
+#include <cstdlib>
 #include <set>
-#include <thread>
 
 #include <catch2/catch.hpp>
 

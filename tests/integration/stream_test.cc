@@ -1,0 +1,155 @@
+// Streaming: cuts after the first byte, slow readers, clients that go away, and a
+// graceful stop with a stream in flight.
+#include <signal.h>
+
+#include <algorithm>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "harness.h"
+
+using namespace gbt;
+
+namespace {
+
+GbdConfig with_keys(std::vector<std::string> keys) {
+  GbdConfig config;
+  config.keys = std::move(keys);
+  return config;
+}
+
+std::string sse_request(const Headers& mock_headers) {
+  Headers headers = mock_headers;
+  headers.emplace_back("Authorization", "Bearer " + std::string(kToken));
+  headers.emplace_back("Content-Type", "application/json");
+  return http_request("POST", model_path("streamGenerateContent?alt=sse"), headers, kPrompt);
+}
+
+size_t count(const std::string& text, std::string_view what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+// Waits until the mock's open connection count is `n`; returns the last count seen.
+long wait_open(Mock& mock, long n, Ms timeout) {
+  auto deadline = Clock::now() + timeout;
+  long open = mock.stats().open;
+  while (open != n && Clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    open = mock.stats().open;
+  }
+  return open;
+}
+
+}  // namespace
+
+TEST_CASE("a reset after the first byte is not retried and the client sees the cut",
+          "[integration][stream]") {
+  Rig rig(with_keys({"reset-after-2-chunks-a"}));
+  Headers mock_headers = {{"x-mock-chunks", "10"}};
+  Response direct = rig.mock.fetch("POST", model_path("streamGenerateContent?alt=sse"),
+                                   "reset-after-2-chunks-a", mock_headers, kPrompt);
+  REQUIRE(direct.status == 200);
+  REQUIRE(count(direct.body, "data: ") == 2);
+
+  HttpClient client(rig.gbd.port());
+  REQUIRE(client.send(sse_request(mock_headers)));
+  Response r = client.read_response();
+  CHECK(r.status == 200);
+  CHECK(r.body.rfind(direct.body, 0) == 0);  // the first chunks arrived unchanged
+  CHECK_FALSE(r.complete);                   // no clean end of the chunked body
+  CHECK(client.peer_closed());
+
+  REQUIRE(rig.gbd.wait_access(1));
+  std::string line = rig.gbd.access_lines()[0];
+  INFO(line);
+  CHECK(logfmt_value(line, "end") == "cut");
+  CHECK(rig.gbd.attempts(0) == trail({{"reset-after-2-chunks-a", "200"}}));
+}
+
+TEST_CASE("a slow reader gets every byte of a 50 MB stream in bounded memory",
+          "[integration][stream]") {
+  Rig rig(with_keys({"ok-1"}));
+  Headers big = {{"x-mock-chunks", "25000"}, {"x-mock-chunk-bytes", "2000"}};
+  Response direct = rig.mock.fetch("POST", model_path("streamGenerateContent?alt=sse"), "ok-1",
+                                   big, kPrompt, 30s);
+  REQUIRE(direct.status == 200);
+  REQUIRE(direct.complete);
+  REQUIRE(direct.body.size() > 50'000'000);
+
+  REQUIRE(rig.gbd.generate().status == 200);  // warm up: the baseline includes one request
+  long idle_kib = rig.gbd.process().rss_kib();
+  long peak_kib = idle_kib;
+
+  HttpClient client(rig.gbd.port(), 10s);
+  client.set_recv_buffer(16 * 1024);
+  REQUIRE(client.send(sse_request(big)));
+  REQUIRE(client.read_head().status == 200);
+  std::string body;
+  auto slow_until = Clock::now() + 3s;
+  while (Clock::now() < slow_until && !client.message_done()) {
+    body += client.read_body(4096);
+    std::this_thread::sleep_for(20ms);
+    peak_kib = std::max(peak_kib, rig.gbd.process().rss_kib());
+  }
+  for (int i = 0; !client.message_done(); ++i) {
+    std::string piece = client.read_body(256 * 1024);
+    if (piece.empty() && (client.peer_closed() || client.timed_out())) {
+      break;
+    }
+    body += piece;
+    if (i % 16 == 0) {
+      peak_kib = std::max(peak_kib, rig.gbd.process().rss_kib());
+    }
+  }
+  INFO("gbd RSS idle " << idle_kib << " KiB, peak " << peak_kib << " KiB");
+  CHECK(peak_kib - idle_kib < 30 * 1024);
+  CHECK(client.message_done());
+  CHECK(body.size() == direct.body.size());
+  CHECK((body == direct.body));  // not printed: 50 MB
+}
+
+TEST_CASE("a client that goes away mid-stream closes the upstream connection",
+          "[integration][stream]") {
+  Rig rig(with_keys({"ok-1"}));
+  REQUIRE(rig.mock.stats().open == 0);
+  HttpClient client(rig.gbd.port());
+  REQUIRE(client.send(sse_request({{"x-mock-chunks", "100000"},
+                                   {"x-mock-chunk-bytes", "1000"},
+                                   {"x-mock-delay-ms", "20"}})));
+  REQUIRE(client.read_head().status == 200);
+  CHECK_FALSE(client.read_body(4096).empty());
+  CHECK(rig.mock.stats().open == 1);
+
+  client.close();
+  CHECK(wait_open(rig.mock, 0, 3s) == 0);
+  REQUIRE(rig.gbd.wait_access(1));
+  INFO(rig.gbd.access_lines()[0]);
+  CHECK(logfmt_value(rig.gbd.access_lines()[0], "end") == "client_gone");
+}
+
+TEST_CASE("SIGTERM lets an in-flight stream finish, then gbd exits 0", "[integration][stream]") {
+  Rig rig(with_keys({"ok-1"}));
+  Headers slow = {{"x-mock-chunks", "5"}, {"x-mock-delay-ms", "200"}};
+  Response direct = rig.mock.fetch("POST", model_path("streamGenerateContent?alt=sse"), "ok-1",
+                                   slow, kPrompt);
+  REQUIRE(direct.status == 200);
+
+  HttpClient client(rig.gbd.port());
+  REQUIRE(client.send(sse_request(slow)));
+  REQUIRE(client.read_head().status == 200);
+  REQUIRE(kill(rig.gbd.process().pid(), SIGTERM) == 0);
+  std::string body;
+  while (!client.message_done() && !client.peer_closed() && !client.timed_out()) {
+    body += client.read_body(64 * 1024);
+  }
+  CHECK(client.message_done());
+  CHECK(body == direct.body);
+  CHECK(rig.gbd.process().wait_exit(5s) == 0);
+  REQUIRE(rig.gbd.wait_access(1));
+  CHECK(logfmt_value(rig.gbd.access_lines()[0], "end") == "ok");
+}
