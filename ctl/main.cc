@@ -12,7 +12,13 @@ int main(int argc, char** argv) {
   bool json = false;
   app.add_flag("--json", json, "machine-readable output");
   app.allow_extras();
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version end here too (exit 0); any other parse error is a usage error.
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
   if (app.remaining().empty()) {
     std::printf("%s", app.help().c_str());
     return 2;

@@ -6,11 +6,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "base/log.h"
 #include "config/config.h"
+#include "daemon/preflight.h"
 #include "daemon/reload.h"
 #include "http/server.h"
 #include "proxy/runtime.h"
@@ -68,7 +70,12 @@ std::shared_ptr<const gb::config::Config> load_or_report(const std::string& path
     }
     return nullptr;
   }
-  return std::get<std::shared_ptr<const gb::config::Config>>(loaded);
+  auto cfg = std::get<std::shared_ptr<const gb::config::Config>>(loaded);
+  auto problems = gb::daemon::preflight(*cfg);
+  for (const auto& p : problems) {
+    std::fprintf(stderr, "%s\n", p.c_str());
+  }
+  return problems.empty() ? cfg : nullptr;
 }
 
 struct Daemon {
@@ -77,8 +84,31 @@ struct Daemon {
   std::vector<std::unique_ptr<gb::proxy::Worker>> workers;
   uv_loop_t* loop = nullptr;
   std::vector<uv_signal_t*> signals;
+  uv_async_t* worker_exit = nullptr;  // a worker's loop has ended
+  std::mutex exit_mu;                 // orders workers' sends before the handle's close
+  unsigned exited = 0;
   bool stopping = false;
 };
+
+// The main loop runs until every worker has ended, so signals keep being handled while
+// requests drain.
+void on_worker_exit(uv_async_t* a) {
+  auto* d = static_cast<Daemon*>(a->data);
+  std::lock_guard<std::mutex> lock(d->exit_mu);
+  if (d->exited < d->workers.size()) {
+    return;
+  }
+  for (uv_signal_t* s : d->signals) {
+    uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) {
+      delete reinterpret_cast<uv_signal_t*>(h);
+    });
+  }
+  d->signals.clear();
+  uv_close(reinterpret_cast<uv_handle_t*>(a), [](uv_handle_t* h) {
+    delete reinterpret_cast<uv_async_t*>(h);
+  });
+  d->worker_exit = nullptr;
+}
 
 bool start_listeners(Daemon& d, const gb::config::Config& cfg) {
   for (const gb::ListenAddr& l : cfg.server.listen) {
@@ -110,6 +140,11 @@ bool start_listeners(Daemon& d, const gb::config::Config& cfg) {
 
 void stop_daemon(Daemon& d, const char* why) {
   if (d.stopping) {
+    // A second TERM or INT while draining: cut what is left now.
+    LOG_WARN("server.stopping").kv("signal", why).kv("grace_ms", 0);
+    for (auto& w : d.workers) {
+      w->request_stop(0);
+    }
     return;
   }
   d.stopping = true;
@@ -117,17 +152,15 @@ void stop_daemon(Daemon& d, const char* why) {
   for (auto& w : d.workers) {
     w->request_stop(kShutdownGraceMs);
   }
-  for (uv_signal_t* s : d.signals) {
-    uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) {
-      delete reinterpret_cast<uv_signal_t*>(h);
-    });
-  }
-  d.signals.clear();
 }
 
 void on_signal(uv_signal_t* s, int signum) {
   auto* d = static_cast<Daemon*>(s->data);
   if (signum == SIGHUP) {
+    if (d->stopping) {
+      LOG_WARN("reload.refused").kv("reason", "shutting down");
+      return;
+    }
     gb::daemon::reload(d->config_path, *d->runtime);
     return;
   }
@@ -179,8 +212,15 @@ int main(int argc, char** argv) {
   uv_loop_init(&loop);
   d.loop = &loop;
   watch_signals(d);
+  d.worker_exit = new uv_async_t;
+  uv_async_init(&loop, d.worker_exit, on_worker_exit);
+  d.worker_exit->data = &d;
   for (auto& w : d.workers) {
-    w->start();
+    w->start([&d] {
+      std::lock_guard<std::mutex> lock(d.exit_mu);
+      ++d.exited;
+      uv_async_send(d.worker_exit);
+    });
   }
   LOG_INFO("server.ready").kv("version", GB_VERSION).kv("config", args.config).kv("workers", n);
   uv_run(&loop, UV_RUN_DEFAULT);

@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "config/config.h"
+#include "daemon/preflight.h"
 
 namespace gb::daemon {
 
@@ -10,21 +11,47 @@ bool same_pool_shape(const config::Pool& a, const config::Pool& b) {
   return a.keys == b.keys && a.max_failures == b.max_failures && a.cooldown == b.cooldown &&
          a.cooldown_max == b.cooldown_max;
 }
+
+// Listeners, workers and the client-side limits are read when the workers start.
+void warn_restart_only(const config::Config& a, const config::Config& b) {
+  std::vector<std::string> la, lb;
+  for (const auto& l : a.server.listen) la.push_back(l.text);
+  for (const auto& l : b.server.listen) lb.push_back(l.text);
+  const config::Limits& x = a.limits;
+  const config::Limits& y = b.limits;
+  if (la != lb || a.server.workers != b.server.workers || x.max_body != y.max_body ||
+      x.max_header != y.max_header || x.max_connections != y.max_connections ||
+      x.header_timeout != y.header_timeout || x.idle_timeout != y.idle_timeout) {
+    LOG_WARN("reload.restart_needed")
+        .kv("detail",
+            "listen, workers, max_body, max_header, max_connections, header_timeout "
+            "and idle_timeout changes take effect at the next restart");
+  }
+}
 }  // namespace
 
 bool reload(const std::string& path, proxy::Runtime& rt) {
   auto loaded = config::load_file(path);
   if (auto* errs = std::get_if<std::vector<config::ConfigError>>(&loaded)) {
     for (const auto& e : *errs) {
-      LOG_ERROR("config.error").kv("where", e.file + ":" + std::to_string(e.line) + ":" +
-                                                std::to_string(e.column))
+      LOG_ERROR("config.error")
+          .kv("where", e.file + ":" + std::to_string(e.line) + ":" + std::to_string(e.column))
           .kv("detail", e.message);
     }
     LOG_ERROR("reload.refused").kv("config", path).kv("errors", errs->size());
     return false;
   }
   auto cfg = std::get<std::shared_ptr<const config::Config>>(loaded);
+  auto problems = preflight(*cfg);
+  if (!problems.empty()) {
+    for (const auto& p : problems) {
+      LOG_ERROR("config.error").kv("detail", p);
+    }
+    LOG_ERROR("reload.refused").kv("config", path).kv("errors", problems.size());
+    return false;
+  }
   auto old = rt.current();
+  warn_restart_only(*old->config, *cfg);
   auto next = std::make_shared<proxy::Snapshot>(*proxy::make_snapshot(cfg));
   // A pool whose keys and policy did not change keeps its key pool, and with it the
   // state of every key (cooldowns, disabled keys, counters).

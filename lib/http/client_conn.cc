@@ -203,12 +203,19 @@ void ClientConn::pause() {
   if (stream_) {
     stream_->pause_reading();
   }
+  // A slow client is not a stalled upstream: the stream-idle clock stops while paused.
+  if (state_ == State::busy && status_ != 0) {
+    timer_.stop();
+  }
 }
 
 void ClientConn::resume() {
   paused_ = false;
   if (stream_) {
     stream_->resume_reading();
+  }
+  if (state_ == State::busy && status_ != 0 && !timer_.active()) {
+    arm(timeouts_.idle_ms, Errc::read_timeout, "upstream stalled mid-response");
   }
 }
 
@@ -409,8 +416,9 @@ int ClientConn::on_headers_complete(llhttp_t* p) {
 
 int ClientConn::on_body(llhttp_t* p, const char* at, size_t n) {
   ClientConn* c = conn_of(p);
-  c->timer_.start(c->timeouts_.idle_ms,
-                  [c] { c->fail(upstream_error(Errc::read_timeout, "upstream stalled mid-response")); });
+  if (!c->paused_) {
+    c->arm(c->timeouts_.idle_ms, Errc::read_timeout, "upstream stalled mid-response");
+  }
   if (c->sink_ != nullptr) {
     c->sink_->on_response_body(at, n);
   }

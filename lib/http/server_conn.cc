@@ -423,6 +423,8 @@ int ServerConn::on_body(llhttp_t* p, const char* at, size_t n) {
     return HPE_USER;
   }
   body.append(at, n);
+  // A body that keeps arriving is not idle: the idle timeout bounds pauses, not uploads.
+  c->arm_idle();
   return 0;
 }
 
@@ -481,8 +483,18 @@ void ServerConn::reject(int status, std::string_view message) {
     return;
   }
   closing_ = true;
-  std::string content_type = "application/json; charset=UTF-8";
   std::string target = ex_ ? ex_->req_.target : std::string();
+  if (status == 408 && header_bytes_ == 0 && inbuf_.size() == inbuf_off_) {
+    // Nothing of a request arrived: an idle connection, closed without a word.
+    timer_.stop();
+    stream_->close();
+    destroy();
+    return;
+  }
+  if (opts_.on_reject) {
+    opts_.on_reject(stream_->peer_address(), target, status, message);
+  }
+  std::string content_type = "application/json; charset=UTF-8";
   std::string body = opts_.format_error ? opts_.format_error(target, status, message, &content_type)
                                         : default_error_body(status, message);
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + status_reason(status) +

@@ -92,6 +92,10 @@ struct ServerOptions {
   ServerLimits limits;
   Handler handler;
   ErrorFormatter format_error;  // empty: {"error":{"code":N,"message":"..."}}
+  // Told of every request refused before it reached the handler (for the access log).
+  std::function<void(std::string_view peer, std::string_view target, int status,
+                     std::string_view reason)>
+      on_reject;
   ServerStats* stats = nullptr;
   unsigned max_connections = 10000;
 };

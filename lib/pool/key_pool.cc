@@ -80,7 +80,11 @@ std::variant<Lease, NoKey> KeyPool::acquire(std::string_view model,
   }
   Slot& s = slots_[*index];
   ++s.in_flight;
-  return Lease{*index, s.key, s.id};
+  bool trial = s.disabled;
+  if (trial) {
+    s.trial_in_flight = true;
+  }
+  return Lease{*index, s.key, s.id, trial};
 }
 
 // Round robin per model: scan once from the model's cursor, take the first usable key,
@@ -101,13 +105,18 @@ std::optional<uint32_t> KeyPool::pick_next(std::string_view model,
   for (size_t step = 0; step < n; ++step) {
     uint32_t i = static_cast<uint32_t>((cursor->second + step) % n);
     const Slot& s = slots_[i];
-    if (excluded[i] || s.disabled || is_cooling(s, model, now)) {
+    if (excluded[i] || (s.disabled && !trial_due(s, now)) || is_cooling(s, model, now)) {
       continue;
     }
     cursor->second = static_cast<uint32_t>((i + 1) % n);
     return i;
   }
   return std::nullopt;
+}
+
+bool KeyPool::trial_due(const Slot& s, TimePoint now) const {
+  return s.reason == "max_failures" && policy_.trial_after.count() > 0 && !s.trial_in_flight &&
+         now >= s.disabled_at + policy_.trial_after;
 }
 
 NoKey KeyPool::explain_no_key(std::string_view model, TimePoint now) const {
@@ -134,34 +143,57 @@ NoKey KeyPool::explain_no_key(std::string_view model, TimePoint now) const {
   return no;
 }
 
-void KeyPool::release(const Lease& lease, std::string_view model, const Verdict& v, TimePoint now,
-                      WallTime wall) {
+Transition KeyPool::release(const Lease& lease, std::string_view model, const Verdict& v,
+                            TimePoint now, WallTime wall) {
   std::lock_guard lock(mu_);
+  Transition t;
   if (lease.index >= slots_.size() || slots_[lease.index].key != lease.key) {
-    return;  // not one of ours: nothing safe to update
+    return t;  // not one of ours: nothing safe to update
   }
   Slot& s = slots_[lease.index];
   if (s.in_flight > 0) {
     --s.in_flight;
   }
+  if (lease.trial) {
+    s.trial_in_flight = false;
+    if (v.outcome == Outcome::success && s.disabled && s.reason == "max_failures") {
+      s.disabled = false;
+      s.reason.clear();
+      t.kind = Transition::enabled;
+    }
+  }
+  bool was_disabled = s.disabled;
   switch (v.outcome) {
     case Outcome::success:
       on_success(s, model, now);
       break;
-    case Outcome::rate_limited:
+    case Outcome::rate_limited: {
+      TimePoint before = is_cooling(s, model, now) ? s.models.find(model)->second.cool_until : now;
       on_rate_limited(s, model, v, now, wall);
+      TimePoint after = s.models.find(model)->second.cool_until;
+      if (after > before) {
+        t.kind = Transition::cooled;
+        t.cool_for = std::chrono::ceil<Duration>(after - now);
+      }
       break;
+    }
     case Outcome::invalid:
       s.disabled = true;
+      s.disabled_at = now;
       s.reason = v.reason.empty() ? "invalid" : v.reason;
       break;
     case Outcome::failed:
-      on_failed(s);
+      on_failed(s, now);
       break;
     case Outcome::client_error:
     case Outcome::cancelled:
       break;
   }
+  if (s.disabled && !was_disabled) {
+    t.kind = Transition::disabled;
+    t.reason = s.reason;
+  }
+  return t;
 }
 
 void KeyPool::on_success(Slot& s, std::string_view model, TimePoint now) {
@@ -197,10 +229,14 @@ void KeyPool::on_rate_limited(Slot& s, std::string_view model, const Verdict& v,
   m.cool_until = std::max(m.cool_until, now + cool);
 }
 
-void KeyPool::on_failed(Slot& s) {
+void KeyPool::on_failed(Slot& s, TimePoint now) {
   ++s.consecutive_failures;
+  if (s.disabled) {
+    s.disabled_at = now;  // a failed trial: wait trial_after again
+  }
   if (policy_.max_failures > 0 && s.consecutive_failures >= policy_.max_failures && !s.disabled) {
     s.disabled = true;
+    s.disabled_at = now;
     s.reason = "max_failures";
   }
 }

@@ -37,6 +37,10 @@ struct Policy {
   unsigned max_failures = 3;  // consecutive failures that disable a key; 0 never disables
   Duration cooldown{30000};   // first 429 of a (key, model) that names no delay
   Duration cooldown_max{3600000};
+  // A key disabled by max_failures (the upstream failing, which may not be the key's
+  // fault) is lent for one trial attempt after this long; a success brings it back.
+  // 0 keeps it disabled. Keys disabled as invalid stay disabled.
+  Duration trial_after{0};
 };
 
 enum class KeyState { active, cooling, disabled };
@@ -49,6 +53,14 @@ struct Lease {
   uint32_t index = 0;  // position in the pool, stable for the pool's lifetime
   std::string key;
   std::string id;  // key_id(key): what logs may show
+  bool trial = false;  // a disabled key lent for one trial attempt
+};
+
+// What a release did to the key, for the log.
+struct Transition {
+  enum Kind { none, cooled, disabled, enabled } kind = none;
+  Duration cool_for{0};  // cooled: how long
+  std::string reason;    // disabled: why
 };
 
 // Why acquire() found nothing.
@@ -108,8 +120,10 @@ class KeyPool {
   //   failed        consecutive failures + 1; disabled as "max_failures" at max_failures
   //   client_error, cancelled: untouched
   // A success does not re-enable a disabled key; coming back is the probes' job.
-  void release(const Lease& lease, std::string_view model, const Verdict& v, TimePoint now,
-               WallTime wall);
+  // A trial lease that succeeds re-enables the key; one that fails keeps it disabled and
+  // the next trial waits trial_after again.
+  Transition release(const Lease& lease, std::string_view model, const Verdict& v, TimePoint now,
+                     WallTime wall);
 
   Counts counts(TimePoint now) const;
   std::vector<KeyView> snapshot(TimePoint now) const;
@@ -127,6 +141,8 @@ class KeyPool {
     std::string reason;
     unsigned consecutive_failures = 0;
     unsigned in_flight = 0;
+    TimePoint disabled_at{};
+    bool trial_in_flight = false;  // at most one trial attempt per disabled key
     std::map<std::string, ModelState, std::less<>> models;  // only models that hit a 429
   };
 
@@ -140,7 +156,8 @@ class KeyPool {
   void on_success(Slot& s, std::string_view model, TimePoint now);
   void on_rate_limited(Slot& s, std::string_view model, const Verdict& v, TimePoint now,
                        WallTime wall);
-  void on_failed(Slot& s);
+  void on_failed(Slot& s, TimePoint now);
+  bool trial_due(const Slot& s, TimePoint now) const;
   Duration backoff(unsigned n);
 
   const std::string name_;

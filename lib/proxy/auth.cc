@@ -39,7 +39,7 @@ AuthResult authenticate(const http::Request& req, const std::vector<std::string>
   std::string cred;
   bool has_cred = presented(req, &cred) && !cred.empty();
   if (tokens.empty() || (!has_cred && allow_anonymous)) {
-    *token_id = "-";
+    token_id->assign(1, '-');  // not = "-": GCC 12 false -Wrestrict (PR 105329)
     return AuthResult::ok;
   }
   if (!has_cred) {

@@ -17,6 +17,7 @@ std::shared_ptr<const Snapshot> make_snapshot(std::shared_ptr<const config::Conf
     policy.max_failures = p.max_failures;
     policy.cooldown = p.cooldown;
     policy.cooldown_max = p.cooldown_max;
+    policy.trial_after = p.probe_interval;
     s->pools.emplace(p.name, std::make_shared<pool::KeyPool>(p.name, policy, p.keys, rd()));
   }
   s->config = std::move(cfg);

@@ -76,14 +76,14 @@ void Session::next_attempt() {
     }
     if (none->all_cooling) {
       auto secs = std::chrono::duration_cast<std::chrono::seconds>(none->retry_after).count();
-      reply_error(429,
+      reply_error(429, Errc::all_keys_cooling,
                   "all keys of pool " + pool_.name + " are cooling down for model " +
                       (route_.model.empty() ? std::string("(none)") : route_.model) +
                       "; the soonest is free in " + std::to_string(secs) + "s",
                   static_cast<int>(secs));
     } else {
-      reply_error(503, "no usable key in pool " + pool_.name +
-                           ": every key is disabled (see gbd's log for the reasons)");
+      reply_error(503, Errc::no_key_available,
+                  "no usable key in pool " + pool_.name + ": every key is disabled (see gbd's log, ev=key.disabled)");
     }
     return;
   }
@@ -102,7 +102,7 @@ void Session::send(bool fresh_connection) {
     settle(pool::Verdict{pool::Outcome::cancelled, false, std::nullopt, false, "config"});
     record_attempt(err.name());
     LOG_ERROR("upstream.tls_config").kv("pool", pool_.name).kv("detail", err.context);
-    reply_error(502, "gbd cannot reach pool " + pool_.name + ": " + err.context);
+    reply_error(502, err.code, "gbd cannot reach pool " + pool_.name + ": " + err.context);
     return;
   }
   phase_ = Phase::waiting;
@@ -119,7 +119,27 @@ void Session::settle(const pool::Verdict& v) {
   if (!lease_) {
     return;
   }
-  keys_.release(*lease_, route_.model, v, pool::Clock::now(), std::chrono::system_clock::now());
+  pool::Transition t = keys_.release(*lease_, route_.model, v, pool::Clock::now(),
+                                     std::chrono::system_clock::now());
+  last_outcome_ = v.outcome;
+  switch (t.kind) {
+    case pool::Transition::none:
+      break;
+    case pool::Transition::cooled:
+      LOG_INFO("key.cooling")
+          .kv("pool", pool_.name)
+          .kv("key", lease_->id)
+          .kv("model", route_.model)
+          .kv("for_ms", static_cast<int64_t>(t.cool_for.count()))
+          .kv("reason", v.reason);
+      break;
+    case pool::Transition::disabled:
+      LOG_WARN("key.disabled").kv("pool", pool_.name).kv("key", lease_->id).kv("reason", t.reason);
+      break;
+    case pool::Transition::enabled:
+      LOG_INFO("key.enabled").kv("pool", pool_.name).kv("key", lease_->id).kv("reason", "trial_ok");
+      break;
+  }
   lease_.reset();
 }
 
@@ -263,6 +283,7 @@ void Session::on_response_error(const Error& err, bool response_started, bool st
 }
 
 void Session::cut_stream(const Error& err) {
+  err_ = err.code;
   LOG_WARN("upstream.cut")
       .kv("sid", sid_)
       .kv("pool", pool_.name)
@@ -289,6 +310,7 @@ void Session::cut_stream(const Error& err) {
 
 void Session::on_client_abort() {
   ex_ = nullptr;
+  err_ = Errc::client_gone;
   if (conn_ != nullptr) {
     conn_->cancel();
     conn_ = nullptr;
@@ -303,22 +325,51 @@ void Session::on_client_abort() {
 // ---------------------------------------------------------------- answers
 
 void Session::give_up() {
+  // Out of keys or attempts. A key problem (rejected or rate-limited key) is reported as
+  // gbd's own answer: the upstream's "API key not valid" would mislead a client whose
+  // token is fine. An upstream failure (5xx) is handed on as the upstream said it.
+  if (have_answer_ && last_outcome_ == pool::Outcome::rate_limited) {
+    auto picked = keys_.acquire(route_.model, tried_, pool::Clock::now());
+    int secs = 1;
+    if (auto* none = std::get_if<pool::NoKey>(&picked)) {
+      secs = static_cast<int>(
+          std::chrono::duration_cast<std::chrono::seconds>(none->retry_after).count());
+    } else {
+      // A key freed meanwhile; give it back untouched and let the client come again.
+      keys_.release(std::get<pool::Lease>(picked), route_.model,
+                    pool::Verdict{pool::Outcome::cancelled, false, std::nullopt, false, ""},
+                    pool::Clock::now(), std::chrono::system_clock::now());
+    }
+    reply_error(429, Errc::all_keys_cooling,
+                "every key tried for model " + route_.model + " in pool " + pool_.name +
+                    " is rate limited (" + std::to_string(attempts_) + " attempt(s))",
+                secs);
+    return;
+  }
+  if (have_answer_ && last_outcome_ == pool::Outcome::invalid) {
+    reply_error(503, Errc::no_key_available,
+                "no usable key in pool " + pool_.name + ": the key(s) tried were refused by " +
+                         "the upstream (" + std::to_string(attempts_) +
+                         " attempt(s)); see gbd's log (ev=key.disabled)");
+    return;
+  }
   if (have_answer_) {
     forward_buffered();
     return;
   }
   if (last_error_) {
     int status = status_for_transport(last_error_->code);
-    reply_error(status, "upstream of pool " + pool_.name + " failed after " +
+    reply_error(status, last_error_->code, "upstream of pool " + pool_.name + " failed after " +
                             std::to_string(attempts_) + " attempt(s): " + last_error_->context +
                             " (" + last_error_->name() + ")");
     return;
   }
-  reply_error(503, "no usable key in pool " + pool_.name);
+  reply_error(503, Errc::no_key_available, "no usable key in pool " + pool_.name);
 }
 
 void Session::forward_buffered() {
   final_status_ = up_status_;
+  err_ = Errc::upstream_status;
   t_first_byte_ = std::chrono::steady_clock::now();
   bytes_out_ += up_body_.size();
   ex_->respond(up_status_, client_response_headers(up_headers_), up_body_);
@@ -326,7 +377,9 @@ void Session::forward_buffered() {
   finish(End::upstream_error);
 }
 
-void Session::reply_error(int status, std::string message, std::optional<int> retry_after_s) {
+void Session::reply_error(int status, Errc err, std::string message,
+                          std::optional<int> retry_after_s) {
+  err_ = err;
   http::Headers h;
   h.add("Content-Type", "application/json; charset=UTF-8");
   if (retry_after_s) {
@@ -367,6 +420,7 @@ void Session::finish(End end) {
       .kv("status", end == End::client_gone && final_status_ == 0 ? 499 : final_status_)
       .kv("attempts", trail_)
       .kv("end", kEnd[static_cast<int>(end)])
+      .kv("err", err_ == Errc::ok ? "-" : errc_name(err_))
       .kv("bytes_out", bytes_out_)
       .kv("ms", ms)
       .kv("ttfb_ms", ttfb);

@@ -46,7 +46,8 @@ class Session : public http::ResponseSink, public uv::Deletable {
   void settle(const pool::Verdict& v);
   void record_attempt(std::string_view what);
   void give_up();
-  void reply_error(int status, std::string message, std::optional<int> retry_after_s = {});
+  void reply_error(int status, Errc err, std::string message,
+                   std::optional<int> retry_after_s = {});
   void forward_buffered();
   void forward_body(const char* data, size_t n);
   void cut_stream(const Error& err);
@@ -85,6 +86,7 @@ class Session : public http::ResponseSink, public uv::Deletable {
   std::string up_body_;
   bool have_answer_ = false;  // up_* hold a complete answer we may forward at the end
   std::optional<Error> last_error_;
+  pool::Outcome last_outcome_ = pool::Outcome::success;
 
   bool sse_ = false;
   sse::EventBoundary boundary_;
@@ -92,6 +94,7 @@ class Session : public http::ResponseSink, public uv::Deletable {
   bool paused_ = false;
 
   int final_status_ = 0;
+  Errc err_ = Errc::ok;  // what went wrong, for the access line
   uint64_t bytes_out_ = 0;
   std::chrono::steady_clock::time_point t0_;
   std::chrono::steady_clock::time_point t_first_byte_{};

@@ -10,6 +10,16 @@
 namespace gb::proxy {
 
 namespace {
+Errc errc_for_status(int status) {
+  switch (status) {
+    case 408: return Errc::header_timeout;
+    case 413: return Errc::body_too_large;
+    case 431: return Errc::headers_too_large;
+    case 405: return Errc::method_not_allowed;
+    default: return Errc::bad_request;
+  }
+}
+
 uint64_t ms_of(std::chrono::milliseconds d) { return static_cast<uint64_t>(d.count()); }
 }  // namespace
 
@@ -25,6 +35,19 @@ Worker::Worker(unsigned index, Runtime& rt) : index_(index), rt_(rt) {
   opts.max_connections = lim.max_connections;
   opts.stats = &rt_.server_stats;
   opts.handler = [this](http::Exchange& ex) { handle(ex); };
+  opts.on_reject = [this](std::string_view peer, std::string_view target, int status,
+                          std::string_view reason) {
+    // The query may hold a credential (?key=): log the path only.
+    LOG_INFO("access")
+        .kv("sid", ++next_sid_)
+        .kv("client", peer)
+        .kv("path", target.substr(0, target.find('?')))
+        .kv("status", status)
+        .kv("attempts", "")
+        .kv("end", "local")
+        .kv("err", errc_name(errc_for_status(status)))
+        .kv("reason", reason);
+  };
   opts.format_error = [this](std::string_view target, int status, std::string_view message,
                              std::string* ct) { return format_error(target, status, message, ct); };
   server_ = std::make_unique<http::HttpServer>(loop_, std::move(opts));
@@ -40,15 +63,24 @@ Worker::~Worker() { join(); }
 
 Result<uint16_t> Worker::listen(const sockaddr* addr) { return server_->listen(addr, true); }
 
-void Worker::start() {
-  thread_ = std::thread([this] {
+void Worker::start(std::function<void()> on_exit) {
+  thread_ = std::thread([this, on_exit = std::move(on_exit)] {
     uv_run(loop_.get(), UV_RUN_DEFAULT);
+    {
+      std::lock_guard<std::mutex> lock(stop_mu_);
+      loop_done_ = true;
+      uv::close_and_delete(stop_async_);
+      stop_async_ = nullptr;
+    }
     // Tear down in dependency order on the loop's own thread: connections (and the
     // sessions they end), then upstream connections, then whatever handle is left.
     grace_timer_.reset();
     server_.reset();
     upstream_.reset();
     loop_close_rc_ = loop_.close();
+    if (on_exit) {
+      on_exit();
+    }
   });
 }
 
@@ -59,6 +91,10 @@ void Worker::join() {
 }
 
 void Worker::request_stop(uint64_t grace_ms) {
+  std::lock_guard<std::mutex> lock(stop_mu_);
+  if (loop_done_) {
+    return;
+  }
   grace_ms_.store(grace_ms);
   uv_async_send(stop_async_);
 }
@@ -71,12 +107,18 @@ void Worker::on_stop(uv_async_t* a) {
 }
 
 void Worker::stop_now() {
+  if (stopping_) {
+    // Asked again while draining: cut what is left now.
+    server_->terminate();
+    upstream_->close_idle();
+    return;
+  }
+  stopping_ = true;
   // Stop accepting; idle connections close now, busy ones after their response. The loop
   // ends by itself when the last one is gone, or the grace timer cuts the rest.
   server_->shutdown();
   upstream_->close_idle();
-  uv::close_and_delete(stop_async_);
-  stop_async_ = nullptr;
+  uv_unref(reinterpret_cast<uv_handle_t*>(stop_async_));
   grace_timer_ = std::make_unique<uv::Timer>(loop_.get());
   grace_timer_->start(grace_ms_.load(), [this] {
     if (server_->connections() > 0) {
@@ -105,17 +147,18 @@ std::string Worker::format_error(std::string_view, int status, std::string_view 
   return gemini_error_body(status, message);
 }
 
-void Worker::reply(http::Exchange& ex, int status, std::string_view message, const char* allow) {
+void Worker::reply(http::Exchange& ex, int status, Errc err, std::string_view message,
+                   const char* allow) {
   http::Headers h;
   h.add("Content-Type", "application/json; charset=UTF-8");
   if (allow != nullptr) {
     h.add("Allow", allow);
   }
-  log_access(ex, status, message);
+  log_access(ex, status, err, message);
   ex.respond(status, std::move(h), gemini_error_body(status, message));
 }
 
-void Worker::log_access(http::Exchange& ex, int status, std::string_view reason) {
+void Worker::log_access(http::Exchange& ex, int status, Errc err, std::string_view reason) {
   LOG_INFO("access")
       .kv("sid", ++next_sid_)
       .kv("client", ex.peer())
@@ -124,6 +167,7 @@ void Worker::log_access(http::Exchange& ex, int status, std::string_view reason)
       .kv("status", status)
       .kv("attempts", "")
       .kv("end", "local")
+      .kv("err", err == Errc::ok ? "-" : errc_name(err))
       .kv("reason", reason);
 }
 
@@ -135,14 +179,14 @@ void Worker::handle(http::Exchange& ex) {
       serve_health(ex);
       return;
     case RouteKind::not_found:
-      reply(ex, 404, "no route for " + req.method + " " + std::string(req.path()));
+      reply(ex, 404, Errc::not_found, "no route for " + req.method + " " + std::string(req.path()));
       return;
     case RouteKind::bad_method:
-      reply(ex, 405, "method " + req.method + " is not allowed here; use " + route.allow,
+      reply(ex, 405, Errc::method_not_allowed, "method " + req.method + " is not allowed here; use " + route.allow,
             route.allow);
       return;
     case RouteKind::bad_model:
-      reply(ex, 400, "invalid model name in the path");
+      reply(ex, 400, Errc::bad_request, "invalid model name in the path");
       return;
     case RouteKind::gemini:
       break;
@@ -152,12 +196,12 @@ void Worker::handle(http::Exchange& ex) {
   std::string token_id;
   switch (authenticate(req, cfg.clients.tokens, cfg.clients.allow_anonymous, &token_id)) {
     case AuthResult::missing:
-      reply(ex, 401,
+      reply(ex, 401, Errc::unauthorized,
             "missing credential: send a gbd client token as 'Authorization: Bearer TOKEN', "
             "'x-goog-api-key: TOKEN' or '?key=TOKEN'");
       return;
     case AuthResult::invalid:
-      reply(ex, 401, "invalid client token");
+      reply(ex, 401, Errc::unauthorized, "invalid client token");
       return;
     case AuthResult::ok:
       break;
@@ -173,7 +217,7 @@ void Worker::handle(http::Exchange& ex) {
     }
   }
   if (pool == nullptr || pool->provider != config::Provider::gemini) {
-    reply(ex, 404,
+    reply(ex, 404, Errc::no_pool,
           "no gemini pool serves model '" + route.model + "' (check the pools' models globs)");
     return;
   }
@@ -208,6 +252,7 @@ void Worker::serve_health(http::Exchange& ex) {
   http::Headers h;
   h.add("Content-Type", "application/json");
   h.add("Cache-Control", "no-store");
+  log_access(ex, 200, Errc::ok, "health");
   ex.respond(200, std::move(h), body);
 }
 

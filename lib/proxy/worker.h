@@ -6,7 +6,9 @@
 
 #include <sys/socket.h>
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -24,8 +26,10 @@ class Worker {
 
   // Before start(): binds a listener on this worker's loop (SO_REUSEPORT).
   Result<uint16_t> listen(const sockaddr* addr);
-  void start();  // runs the loop on a new thread
-  // Thread-safe: stop accepting and drain, cutting what is left after grace_ms.
+  // Runs the loop on a new thread; on_exit runs on that thread when the loop has ended.
+  void start(std::function<void()> on_exit = nullptr);
+  // Thread-safe: stop accepting and drain, cutting what is left after grace_ms. A second
+  // call cuts everything at once.
   void request_stop(uint64_t grace_ms);
   void join();
   int loop_close_result() const { return loop_close_rc_; }
@@ -33,8 +37,9 @@ class Worker {
  private:
   void handle(http::Exchange& ex);
   void serve_health(http::Exchange& ex);
-  void reply(http::Exchange& ex, int status, std::string_view message, const char* allow = nullptr);
-  void log_access(http::Exchange& ex, int status, std::string_view reason);
+  void reply(http::Exchange& ex, int status, Errc err, std::string_view message,
+             const char* allow = nullptr);
+  void log_access(http::Exchange& ex, int status, Errc err, std::string_view reason);
   const Snapshot& snapshot();
   std::string format_error(std::string_view target, int status, std::string_view message,
                            std::string* content_type);
@@ -50,6 +55,9 @@ class Worker {
   uint64_t snap_gen_ = 0;
   uint64_t next_sid_ = 0;
   uv_async_t* stop_async_ = nullptr;
+  std::mutex stop_mu_;       // guards stop_async_ against the loop's end
+  bool loop_done_ = false;
+  bool stopping_ = false;    // loop thread only
   std::unique_ptr<uv::Timer> grace_timer_;
   std::atomic<uint64_t> grace_ms_{0};
   std::thread thread_;

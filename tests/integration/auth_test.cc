@@ -8,12 +8,6 @@ using namespace gbt;
 
 namespace {
 
-GbdConfig one_key() {
-  GbdConfig config;
-  config.keys = {"ok-1"};
-  return config;
-}
-
 // What the mock received carries the pool key, and the client token nowhere.
 void check_upstream_request(const SeenRequest& seen) {
   INFO("upstream target: " << seen.target);
@@ -32,7 +26,7 @@ void check_upstream_request(const SeenRequest& seen) {
 }  // namespace
 
 TEST_CASE("the pool key replaces the client token upstream", "[integration][auth]") {
-  Rig rig(one_key());
+  Rig rig(with_keys({"ok-1"}));
   std::string target = model_path("streamGenerateContent?alt=sse&key=") + std::string(kToken);
   Response r = rig.gbd.fetch("POST", target, {{"Content-Type", "application/json"}}, kPrompt);
   CHECK(r.status == 200);
@@ -44,7 +38,7 @@ TEST_CASE("the pool key replaces the client token upstream", "[integration][auth
 }
 
 TEST_CASE("all four client credential forms are accepted", "[integration][auth]") {
-  Rig rig(one_key());
+  Rig rig(with_keys({"ok-1"}));
   std::string token(kToken);
   struct Form {
     const char* what;
@@ -67,7 +61,7 @@ TEST_CASE("all four client credential forms are accepted", "[integration][auth]"
 }
 
 TEST_CASE("a wrong or missing token gets 401 and never reaches upstream", "[integration][auth]") {
-  Rig rig(one_key());
+  Rig rig(with_keys({"ok-1"}));
   const Headers wrong[] = {
       {{"Authorization", "Bearer sk-wrong"}},
       {{"x-goog-api-key", "sk-wrong"}},

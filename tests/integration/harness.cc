@@ -314,6 +314,7 @@ HttpClient::HttpClient(uint16_t port, Ms timeout) : timeout_(timeout) {
   if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 &&
       errno != EINPROGRESS) {
     close();
+    eof_ = true;
     return;
   }
   pollfd p{fd_, POLLOUT, 0};
@@ -322,6 +323,7 @@ HttpClient::HttpClient(uint16_t port, Ms timeout) : timeout_(timeout) {
   if (poll(&p, 1, static_cast<int>(timeout_.count())) != 1 ||
       getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
     close();
+    eof_ = err != 0;  // refused or reset at once: the peer closed it
   }
 }
 
@@ -332,10 +334,6 @@ void HttpClient::close() {
     ::close(fd_);
     fd_ = -1;
   }
-}
-
-void HttpClient::set_recv_buffer(int bytes) {
-  setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
 }
 
 bool HttpClient::send(std::string_view bytes) {
@@ -679,6 +677,12 @@ std::string GbdConfig::to_toml(const TempDir& dir) const {
   }
   t << extra;
   return t.str();
+}
+
+GbdConfig with_keys(std::vector<std::string> keys) {
+  GbdConfig config;
+  config.keys = std::move(keys);
+  return config;
 }
 
 Gbd::Gbd(const TempDir& dir, const GbdConfig& config)

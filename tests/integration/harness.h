@@ -122,8 +122,6 @@ class HttpClient {
 
   bool connected() const { return fd_ >= 0; }
   void set_timeout(Ms timeout) { timeout_ = timeout; }
-  // Shrinks the kernel's receive buffer, so a slow reader really holds the sender back.
-  void set_recv_buffer(int bytes);
 
   // False when the bytes could not all be sent (peer gone).
   bool send(std::string_view bytes);
@@ -251,6 +249,9 @@ struct GbdConfig {
 
   std::string to_toml(const TempDir& dir) const;
 };
+
+// The default config with these pool keys.
+GbdConfig with_keys(std::vector<std::string> keys);
 
 // The gbd daemon, started with a config written into the temp dir; the constructor
 // waits until it listens (REQUIRE fails the test otherwise).

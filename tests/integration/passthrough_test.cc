@@ -10,13 +10,6 @@ using namespace gbt;
 
 namespace {
 
-// One pool key, so the mock sees the same key either way.
-GbdConfig one_key() {
-  GbdConfig config;
-  config.keys = {"ok-1"};
-  return config;
-}
-
 std::string show(const Headers& headers) {
   std::string out;
   for (const auto& [name, value] : headers) {
@@ -50,9 +43,10 @@ void check_same(const Response& direct, const Response& proxied) {
 
 // Sends the same request to the mock (with the pool key) and through gbd (with the
 // client token) and compares the answers.
+// One pool key, so the mock sees the same key either way.
 void check_passthrough(std::string_view method, std::string_view target, std::string_view body,
                        const Headers& headers = {}) {
-  Rig rig(one_key());
+  Rig rig(with_keys({"ok-1"}));
   Response direct = rig.mock.fetch(method, target, "ok-1", headers, body);
   Response proxied = rig.gbd.fetch(method, target, headers, body);
   check_same(direct, proxied);
@@ -93,7 +87,7 @@ TEST_CASE("models get through gbd equals the upstream answer", "[integration][pa
 }
 
 TEST_CASE("the /gemini prefix reaches the same upstream path", "[integration][passthrough]") {
-  Rig rig(one_key());
+  Rig rig(with_keys({"ok-1"}));
   Response direct = rig.mock.fetch("POST", model_path("generateContent"), "ok-1", kJson, kPrompt);
   Response proxied = rig.gbd.fetch("POST", "/gemini" + model_path("generateContent"), kJson, kPrompt);
   check_same(direct, proxied);
@@ -101,7 +95,7 @@ TEST_CASE("the /gemini prefix reaches the same upstream path", "[integration][pa
 }
 
 TEST_CASE("the v1 route is forwarded to upstream v1", "[integration][passthrough]") {
-  Rig rig(one_key());
+  Rig rig(with_keys({"ok-1"}));
   std::string target = "/v1/models/" + std::string(kModel) + ":generateContent";
   Response direct = rig.mock.fetch("POST", target, "ok-1", kJson, kPrompt);
   Response proxied = rig.gbd.fetch("POST", target, kJson, kPrompt);

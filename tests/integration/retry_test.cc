@@ -16,12 +16,6 @@ using namespace gbt;
 
 namespace {
 
-GbdConfig with_keys(std::vector<std::string> keys) {
-  GbdConfig config;
-  config.keys = std::move(keys);
-  return config;
-}
-
 // Two requests through a pool of {bad key, ok-1}: both succeed, and one of them tried the
 // bad key first, which answered `outcome`.
 void check_retried(const std::string& bad_key, const std::string& outcome) {

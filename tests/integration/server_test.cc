@@ -166,7 +166,7 @@ TEST_CASE("Expect: 100-continue gets 100 Continue before the answer", "[integrat
 }
 
 TEST_CASE("pipelined requests are answered in order", "[integration][server]") {
-  Rig rig(GbdConfig{.keys = {"ok-1"}});
+  Rig rig(with_keys({"ok-1"}));
   std::string model_target = "/v1beta/models/" + std::string(kModel);
   Response model = rig.mock.fetch("GET", model_target, "ok-1");
   Response tokens = rig.mock.fetch("POST", model_path("countTokens"), "ok-1", {}, kPrompt);
@@ -189,7 +189,7 @@ TEST_CASE("pipelined requests are answered in order", "[integration][server]") {
 }
 
 TEST_CASE("a chunked request body is accepted", "[integration][server]") {
-  Rig rig(GbdConfig{.keys = {"ok-1"}});
+  Rig rig(with_keys({"ok-1"}));
   Response direct = direct_generate(rig.mock);
   std::string_view prompt = kPrompt;
   std::string chunks;

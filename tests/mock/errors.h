@@ -22,19 +22,32 @@ struct FieldViolation {
 
 inline const char* google_status_name(int code) {
   switch (code) {
-    case 400: return "INVALID_ARGUMENT";
-    case 401: return "UNAUTHENTICATED";
-    case 403: return "PERMISSION_DENIED";
-    case 404: return "NOT_FOUND";
-    case 408: return "DEADLINE_EXCEEDED";
-    case 409: return "ABORTED";
-    case 413: return "INVALID_ARGUMENT";
-    case 429: return "RESOURCE_EXHAUSTED";
-    case 500: return "INTERNAL";
-    case 501: return "UNIMPLEMENTED";
-    case 503: return "UNAVAILABLE";
-    case 504: return "DEADLINE_EXCEEDED";
-    default: return code >= 500 ? "INTERNAL" : "INVALID_ARGUMENT";
+    case 400:
+      return "INVALID_ARGUMENT";
+    case 401:
+      return "UNAUTHENTICATED";
+    case 403:
+      return "PERMISSION_DENIED";
+    case 404:
+      return "NOT_FOUND";
+    case 408:
+      return "DEADLINE_EXCEEDED";
+    case 409:
+      return "ABORTED";
+    case 413:
+      return "INVALID_ARGUMENT";
+    case 429:
+      return "RESOURCE_EXHAUSTED";
+    case 500:
+      return "INTERNAL";
+    case 501:
+      return "UNIMPLEMENTED";
+    case 503:
+      return "UNAVAILABLE";
+    case 504:
+      return "DEADLINE_EXCEEDED";
+    default:
+      return code >= 500 ? "INTERNAL" : "INVALID_ARGUMENT";
   }
 }
 
@@ -146,14 +159,14 @@ inline const std::string& leaked_key_body() {
 inline std::string suspended_body(std::string_view key) {
   std::string out;
   JsonOut j(JsonStyle::pretty, &out);
-  std::string msg = "Permission denied: Consumer 'api_key:" + std::string(key) +
-                    "' has been suspended.";
+  std::string msg =
+      "Permission denied: Consumer 'api_key:" + std::string(key) + "' has been suspended.";
   write_error(j, 403, msg, [](JsonOut& d) {
     d.key("details");
     d.begin_array();
-    detail::error_info(d, "CONSUMER_SUSPENDED",
-                       {{"service", "generativelanguage.googleapis.com"},
-                        {"consumer", "projects/000000000000"}});
+    detail::error_info(
+        d, "CONSUMER_SUSPENDED",
+        {{"service", "generativelanguage.googleapis.com"}, {"consumer", "projects/000000000000"}});
     d.end_array();
   });
   return out;
@@ -195,10 +208,10 @@ inline const std::string& method_not_found_body() {
 }
 
 inline const std::string& internal_body() {
-  static const std::string body = error_body(
-      500,
-      "An internal error has occurred. Please retry or report in "
-      "https://developers.generativeai.google/guide/troubleshooting");
+  static const std::string body =
+      error_body(500,
+                 "An internal error has occurred. Please retry or report in "
+                 "https://developers.generativeai.google/guide/troubleshooting");
   return body;
 }
 
@@ -254,7 +267,8 @@ inline std::string quota_body(std::string_view model, bool per_day, uint64_t ret
     d.key("violations");
     d.begin_array();
     d.begin_object();
-    d.member("quotaMetric", "generativelanguage.googleapis.com/generate_content_free_tier_requests");
+    d.member("quotaMetric",
+             "generativelanguage.googleapis.com/generate_content_free_tier_requests");
     d.member("quotaId", per_day ? "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
                                 : "GenerateRequestsPerMinutePerProjectPerModel-FreeTier");
     d.key("quotaDimensions");

@@ -4,15 +4,16 @@
 //   line    one line, `": "` after keys and `,` with no space between members; SSE events.
 //
 // Strings are escaped like Google's encoder: besides the JSON-mandatory escapes it writes
-// < > & = ' as \u003c \u003e \u0026 \u003d \u0027, so clients meet those escapes in tests.
+// < > & as \u003c \u003e \u0026 (HTML-safe output), so clients meet \u escapes in tests.
+// Quotes ' and = stay plain, as in the captured error messages of WIRE.md §2.3.
 // Header-only so that the unit tests can use it without linking the mock executable.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
-#include <array>
 
 namespace gb::mock {
 
@@ -26,15 +27,29 @@ inline void append_google_json_string(std::string& out, std::string_view s) {
     auto c = static_cast<unsigned char>(s[i]);
     const char* esc = nullptr;
     switch (c) {
-      case '"': esc = "\\\""; break;
-      case '\\': esc = "\\\\"; break;
-      case '\n': esc = "\\n"; break;
-      case '\r': esc = "\\r"; break;
-      case '\t': esc = "\\t"; break;
-      case '\b': esc = "\\b"; break;
-      case '\f': esc = "\\f"; break;
+      case '"':
+        esc = "\\\"";
+        break;
+      case '\\':
+        esc = "\\\\";
+        break;
+      case '\n':
+        esc = "\\n";
+        break;
+      case '\r':
+        esc = "\\r";
+        break;
+      case '\t':
+        esc = "\\t";
+        break;
+      case '\b':
+        esc = "\\b";
+        break;
+      case '\f':
+        esc = "\\f";
+        break;
       default:
-        if (c >= 0x20 && c != '<' && c != '>' && c != '&' && c != '=' && c != '\'') {
+        if (c >= 0x20 && c != '<' && c != '>' && c != '&') {
           continue;
         }
     }

@@ -75,19 +75,30 @@ class ProtoChecker {
   }
 
   static std::string type_label(const FieldSpec& f) {
-    static constexpr std::string_view kPackage = "type.googleapis.com/google.ai.generativelanguage.v1beta.";
+    static constexpr std::string_view kPackage =
+        "type.googleapis.com/google.ai.generativelanguage.v1beta.";
     switch (f.kind) {
       case FieldKind::message:
-      case FieldKind::schema_map: return std::string(kPackage) + std::string(f.type().name);
-      case FieldKind::string: return "TYPE_STRING";
-      case FieldKind::boolean: return "TYPE_BOOL";
-      case FieldKind::int32: return "TYPE_INT32";
-      case FieldKind::int64: return "TYPE_INT64";
-      case FieldKind::number: return "TYPE_FLOAT";
-      case FieldKind::enumeration: return std::string(kPackage) + std::string(f.enum_name);
-      case FieldKind::bytes: return "TYPE_BYTES";
-      case FieldKind::structure: return "type.googleapis.com/google.protobuf.Struct";
-      case FieldKind::any: return "type.googleapis.com/google.protobuf.Value";
+      case FieldKind::schema_map:
+        return std::string(kPackage) + std::string(f.type().name);
+      case FieldKind::string:
+        return "TYPE_STRING";
+      case FieldKind::boolean:
+        return "TYPE_BOOL";
+      case FieldKind::int32:
+        return "TYPE_INT32";
+      case FieldKind::int64:
+        return "TYPE_INT64";
+      case FieldKind::number:
+        return "TYPE_FLOAT";
+      case FieldKind::enumeration:
+        return std::string(kPackage) + std::string(f.enum_name);
+      case FieldKind::bytes:
+        return "TYPE_BYTES";
+      case FieldKind::structure:
+        return "type.googleapis.com/google.protobuf.Struct";
+      case FieldKind::any:
+        return "type.googleapis.com/google.protobuf.Value";
     }
     return "TYPE_UNKNOWN";
   }
@@ -142,8 +153,10 @@ class ProtoChecker {
 
   bool scalar_ok(const FieldSpec& f, const rapidjson::Value& v) const {
     switch (f.kind) {
-      case FieldKind::string: return v.IsString();
-      case FieldKind::boolean: return v.IsBool();
+      case FieldKind::string:
+        return v.IsString();
+      case FieldKind::boolean:
+        return v.IsBool();
       case FieldKind::int32:
       case FieldKind::int64:
         if (v.IsString()) {
@@ -155,11 +168,16 @@ class ProtoChecker {
         }
         return v.IsInt64() || v.IsUint64();
       case FieldKind::number:
-        return v.IsNumber() || (v.IsString() && is_number_text({v.GetString(), v.GetStringLength()}));
-      case FieldKind::enumeration: return v.IsString() || v.IsInt64();
-      case FieldKind::structure: return v.IsObject();
-      case FieldKind::any: return true;
-      default: return false;
+        return v.IsNumber() ||
+               (v.IsString() && is_number_text({v.GetString(), v.GetStringLength()}));
+      case FieldKind::enumeration:
+        return v.IsString() || v.IsInt64();
+      case FieldKind::structure:
+        return v.IsObject();
+      case FieldKind::any:
+        return true;
+      default:
+        return false;
     }
   }
 

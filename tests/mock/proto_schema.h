@@ -35,7 +35,7 @@ struct FieldSpec {
   std::string_view name;  // lowerCamelCase
   FieldKind kind;
   bool repeated = false;
-  TypeRef type = nullptr;          // message and schema_map
+  TypeRef type = nullptr;           // message and schema_map
   std::string_view enum_name = {};  // enumeration
   std::string snake = {};           // filled by MessageType
 };
@@ -80,7 +80,9 @@ using K = FieldKind;
 inline FieldSpec msg(std::string_view n, TypeRef t, bool rep = false) {
   return {n, K::message, rep, t};
 }
-inline FieldSpec scalar(std::string_view n, K k, bool rep = false) { return {n, k, rep}; }
+inline FieldSpec scalar(std::string_view n, K k, bool rep = false) {
+  return {n, k, rep};
+}
 inline FieldSpec enm(std::string_view n, std::string_view e, bool rep = false) {
   return {n, K::enumeration, rep, nullptr, e};
 }
@@ -88,9 +90,9 @@ inline FieldSpec enm(std::string_view n, std::string_view e, bool rep = false) {
 inline const MessageType& schema();
 
 inline const MessageType& blob() {
-  static const MessageType t{"Blob",
-                             {scalar("mimeType", K::string), scalar("data", K::bytes),
-                              scalar("displayName", K::string)}};
+  static const MessageType t{
+      "Blob",
+      {scalar("mimeType", K::string), scalar("data", K::bytes), scalar("displayName", K::string)}};
   return t;
 }
 
@@ -102,9 +104,9 @@ inline const MessageType& file_data() {
 }
 
 inline const MessageType& function_call() {
-  static const MessageType t{"FunctionCall",
-                             {scalar("id", K::string), scalar("name", K::string),
-                              scalar("args", K::structure)}};
+  static const MessageType t{
+      "FunctionCall",
+      {scalar("id", K::string), scalar("name", K::string), scalar("args", K::structure)}};
   return t;
 }
 
@@ -125,8 +127,8 @@ inline const MessageType& function_response() {
 
 inline const MessageType& executable_code() {
   static const MessageType t{"ExecutableCode",
-                             {enm("language", "ExecutableCode.Language"),
-                              scalar("code", K::string), scalar("id", K::string)}};
+                             {enm("language", "ExecutableCode.Language"), scalar("code", K::string),
+                              scalar("id", K::string)}};
   return t;
 }
 
@@ -138,9 +140,9 @@ inline const MessageType& code_execution_result() {
 }
 
 inline const MessageType& video_metadata() {
-  static const MessageType t{"VideoMetadata",
-                             {scalar("startOffset", K::string), scalar("endOffset", K::string),
-                              scalar("fps", K::number)}};
+  static const MessageType t{
+      "VideoMetadata",
+      {scalar("startOffset", K::string), scalar("endOffset", K::string), scalar("fps", K::number)}};
   return t;
 }
 
@@ -154,31 +156,42 @@ inline const MessageType& part() {
       "Part",
       {scalar("text", K::string), msg("inlineData", &blob), msg("fileData", &file_data),
        msg("functionCall", &function_call), msg("functionResponse", &function_response),
-       msg("executableCode", &executable_code),
-       msg("codeExecutionResult", &code_execution_result), scalar("thought", K::boolean),
-       scalar("thoughtSignature", K::bytes), msg("videoMetadata", &video_metadata),
-       msg("mediaResolution", &part_media_resolution), scalar("partMetadata", K::structure)}};
+       msg("executableCode", &executable_code), msg("codeExecutionResult", &code_execution_result),
+       scalar("thought", K::boolean), scalar("thoughtSignature", K::bytes),
+       msg("videoMetadata", &video_metadata), msg("mediaResolution", &part_media_resolution),
+       scalar("partMetadata", K::structure)}};
   return t;
 }
 
 inline const MessageType& content() {
-  static const MessageType t{"Content",
-                             {msg("parts", &part, true), scalar("role", K::string)}};
+  static const MessageType t{"Content", {msg("parts", &part, true), scalar("role", K::string)}};
   return t;
 }
 
 inline const MessageType& schema() {
-  static const MessageType t{
-      "Schema",
-      {enm("type", "Type"), scalar("format", K::string), scalar("title", K::string),
-       scalar("description", K::string), scalar("nullable", K::boolean),
-       scalar("enum", K::string, true), msg("items", &schema), scalar("maxItems", K::int64),
-       scalar("minItems", K::int64), {"properties", K::schema_map, false, &schema},
-       scalar("required", K::string, true), scalar("minProperties", K::int64),
-       scalar("maxProperties", K::int64), scalar("minLength", K::int64),
-       scalar("maxLength", K::int64), scalar("pattern", K::string), scalar("example", K::any),
-       msg("anyOf", &schema, true), scalar("propertyOrdering", K::string, true),
-       scalar("default", K::any), scalar("minimum", K::number), scalar("maximum", K::number)}};
+  static const MessageType t{"Schema",
+                             {enm("type", "Type"),
+                              scalar("format", K::string),
+                              scalar("title", K::string),
+                              scalar("description", K::string),
+                              scalar("nullable", K::boolean),
+                              scalar("enum", K::string, true),
+                              msg("items", &schema),
+                              scalar("maxItems", K::int64),
+                              scalar("minItems", K::int64),
+                              {"properties", K::schema_map, false, &schema},
+                              scalar("required", K::string, true),
+                              scalar("minProperties", K::int64),
+                              scalar("maxProperties", K::int64),
+                              scalar("minLength", K::int64),
+                              scalar("maxLength", K::int64),
+                              scalar("pattern", K::string),
+                              scalar("example", K::any),
+                              msg("anyOf", &schema, true),
+                              scalar("propertyOrdering", K::string, true),
+                              scalar("default", K::any),
+                              scalar("minimum", K::number),
+                              scalar("maximum", K::number)}};
   return t;
 }
 
@@ -204,9 +217,9 @@ inline const MessageType& tool() {
 }
 
 inline const MessageType& function_calling_config() {
-  static const MessageType t{"FunctionCallingConfig",
-                             {enm("mode", "FunctionCallingConfig.Mode"),
-                              scalar("allowedFunctionNames", K::string, true)}};
+  static const MessageType t{
+      "FunctionCallingConfig",
+      {enm("mode", "FunctionCallingConfig.Mode"), scalar("allowedFunctionNames", K::string, true)}};
   return t;
 }
 
@@ -218,34 +231,42 @@ inline const MessageType& tool_config() {
 }
 
 inline const MessageType& safety_setting() {
-  static const MessageType t{"SafetySetting",
-                             {enm("category", "HarmCategory"),
-                              enm("threshold", "SafetySetting.HarmBlockThreshold")}};
+  static const MessageType t{
+      "SafetySetting",
+      {enm("category", "HarmCategory"), enm("threshold", "SafetySetting.HarmBlockThreshold")}};
   return t;
 }
 
 inline const MessageType& thinking_config() {
-  static const MessageType t{"ThinkingConfig",
-                             {scalar("includeThoughts", K::boolean),
-                              scalar("thinkingBudget", K::int32),
-                              enm("thinkingLevel", "ThinkingConfig.ThinkingLevel")}};
+  static const MessageType t{
+      "ThinkingConfig",
+      {scalar("includeThoughts", K::boolean), scalar("thinkingBudget", K::int32),
+       enm("thinkingLevel", "ThinkingConfig.ThinkingLevel")}};
   return t;
 }
 
 inline const MessageType& generation_config() {
-  static const MessageType t{
-      "GenerationConfig",
-      {scalar("stopSequences", K::string, true), scalar("responseMimeType", K::string),
-       msg("responseSchema", &schema), scalar("responseJsonSchema", K::any),
-       enm("responseModalities", "GenerationConfig.Modality", true),
-       scalar("candidateCount", K::int32), scalar("maxOutputTokens", K::int32),
-       scalar("temperature", K::number), scalar("topP", K::number), scalar("topK", K::int32),
-       scalar("seed", K::int32), scalar("presencePenalty", K::number),
-       scalar("frequencyPenalty", K::number), scalar("responseLogprobs", K::boolean),
-       scalar("logprobs", K::int32), scalar("enableEnhancedCivicAnswers", K::boolean),
-       scalar("speechConfig", K::structure), msg("thinkingConfig", &thinking_config),
-       scalar("imageConfig", K::structure),
-       enm("mediaResolution", "GenerationConfig.MediaResolution")}};
+  static const MessageType t{"GenerationConfig",
+                             {scalar("stopSequences", K::string, true),
+                              scalar("responseMimeType", K::string),
+                              msg("responseSchema", &schema),
+                              scalar("responseJsonSchema", K::any),
+                              enm("responseModalities", "GenerationConfig.Modality", true),
+                              scalar("candidateCount", K::int32),
+                              scalar("maxOutputTokens", K::int32),
+                              scalar("temperature", K::number),
+                              scalar("topP", K::number),
+                              scalar("topK", K::int32),
+                              scalar("seed", K::int32),
+                              scalar("presencePenalty", K::number),
+                              scalar("frequencyPenalty", K::number),
+                              scalar("responseLogprobs", K::boolean),
+                              scalar("logprobs", K::int32),
+                              scalar("enableEnhancedCivicAnswers", K::boolean),
+                              scalar("speechConfig", K::structure),
+                              msg("thinkingConfig", &thinking_config),
+                              scalar("imageConfig", K::structure),
+                              enm("mediaResolution", "GenerationConfig.MediaResolution")}};
   return t;
 }
 
@@ -260,9 +281,9 @@ inline const MessageType& generate_content_request() {
 }
 
 inline const MessageType& count_tokens_request() {
-  static const MessageType t{"CountTokensRequest",
-                             {msg("contents", &content, true),
-                              msg("generateContentRequest", &generate_content_request)}};
+  static const MessageType t{
+      "CountTokensRequest",
+      {msg("contents", &content, true), msg("generateContentRequest", &generate_content_request)}};
   return t;
 }
 

@@ -81,13 +81,15 @@ inline const rapidjson::Value* array_field(const rapidjson::Value& obj, std::str
   return v != nullptr && v->IsArray() && !v->Empty() ? v : nullptr;
 }
 
-inline uint64_t tokens_for_bytes(uint64_t bytes) { return (bytes + 3) / 4; }
+inline uint64_t tokens_for_bytes(uint64_t bytes) {
+  return (bytes + 3) / 4;
+}
 
 namespace detail {
 
-constexpr std::string_view kDataFields[] = {"text",         "inlineData",     "fileData",
-                                            "functionCall", "functionResponse", "executableCode",
-                                            "codeExecutionResult"};
+constexpr std::string_view kDataFields[] = {
+    "text",           "inlineData",         "fileData", "functionCall", "functionResponse",
+    "executableCode", "codeExecutionResult"};
 
 inline size_t count_parts_with(const rapidjson::Value& content, std::string_view camel) {
   const rapidjson::Value* parts = array_field(content, "parts");
@@ -249,7 +251,8 @@ inline std::vector<std::string> check_embed_request(const rapidjson::Value& req,
   if (content == nullptr) {
     errors.push_back("* " + std::string(where) + ".content: content is not specified");
   } else if (array_field(*content, "parts") == nullptr) {
-    errors.push_back("* " + std::string(where) + ".content.parts: contents.parts must not be empty.");
+    errors.push_back("* " + std::string(where) +
+                     ".content.parts: contents.parts must not be empty.");
   }
   return errors;
 }
@@ -300,7 +303,8 @@ inline uint64_t content_tokens(const rapidjson::Value& content) {
     if (field(p, "inlineData") != nullptr || field(p, "fileData") != nullptr) {
       tokens += 258;
     }
-    for (std::string_view f : {std::string_view("functionCall"), std::string_view("functionResponse")}) {
+    for (std::string_view f :
+         {std::string_view("functionCall"), std::string_view("functionResponse")}) {
       const rapidjson::Value* fc = field(p, f);
       if (fc != nullptr) {
         bytes += string_field(*fc, "name").size() + 12;

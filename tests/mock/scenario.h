@@ -40,7 +40,9 @@ struct Scenario {
 namespace detail {
 
 // The key continues with nothing or with '-' and a free suffix.
-inline bool at_suffix(std::string_view rest) { return rest.empty() || rest.front() == '-'; }
+inline bool at_suffix(std::string_view rest) {
+  return rest.empty() || rest.front() == '-';
+}
 
 // Reads a decimal number at the front of s (at most 12 digits); false if none.
 inline bool take_number(std::string_view& s, uint64_t* n) {
@@ -134,22 +136,38 @@ inline Scenario parse_scenario(std::string_view key) {
 
 inline const char* scenario_name(ScenarioKind k) {
   switch (k) {
-    case ScenarioKind::ok: return "ok";
-    case ScenarioKind::invalid: return "invalid";
-    case ScenarioKind::denied: return "denied";
-    case ScenarioKind::suspended: return "suspended";
-    case ScenarioKind::blocked: return "blocked";
-    case ScenarioKind::ratelimit: return "ratelimit";
-    case ScenarioKind::perday: return "perday";
-    case ScenarioKind::fail500: return "fail500";
-    case ScenarioKind::fail503: return "fail503";
-    case ScenarioKind::slow: return "slow";
-    case ScenarioKind::reset: return "reset";
-    case ScenarioKind::reset_after: return "reset_after";
-    case ScenarioKind::truncate: return "truncate";
-    case ScenarioKind::midstream_error: return "midstream_error";
-    case ScenarioKind::flaky: return "flaky";
-    case ScenarioKind::hang: return "hang";
+    case ScenarioKind::ok:
+      return "ok";
+    case ScenarioKind::invalid:
+      return "invalid";
+    case ScenarioKind::denied:
+      return "denied";
+    case ScenarioKind::suspended:
+      return "suspended";
+    case ScenarioKind::blocked:
+      return "blocked";
+    case ScenarioKind::ratelimit:
+      return "ratelimit";
+    case ScenarioKind::perday:
+      return "perday";
+    case ScenarioKind::fail500:
+      return "fail500";
+    case ScenarioKind::fail503:
+      return "fail503";
+    case ScenarioKind::slow:
+      return "slow";
+    case ScenarioKind::reset:
+      return "reset";
+    case ScenarioKind::reset_after:
+      return "reset_after";
+    case ScenarioKind::truncate:
+      return "truncate";
+    case ScenarioKind::midstream_error:
+      return "midstream_error";
+    case ScenarioKind::flaky:
+      return "flaky";
+    case ScenarioKind::hang:
+      return "hang";
   }
   return "?";
 }

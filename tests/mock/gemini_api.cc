@@ -1,0 +1,380 @@
+// MockServer::decide: from a request to a Reply, in the order Google's front end checks:
+// route, API key, the key's standing (invalid, denied, ...), the JSON shape of the body, the
+// model, the request's meaning, then quota and failures, and finally the answer with the
+// key's timing and ending (slow, reset, truncate, ...) applied.
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "errors.h"
+#include "http/request.h"
+#include "mock_server.h"
+#include "models.h"
+#include "proto_check.h"
+#include "request_info.h"
+#include "responses.h"
+#include "route.h"
+#include "scenario.h"
+
+namespace gb::mock {
+
+namespace {
+
+using Doc = rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
+                                       rapidjson::MemoryPoolAllocator<>>;
+
+// Parsing allocates from per-thread buffers first: most bodies need no malloc at all.
+thread_local char t_value_buf[64 << 10];
+thread_local char t_stack_buf[16 << 10];
+
+constexpr uint64_t kMaxChunks = 10'000'000;
+constexpr uint64_t kMaxChunkBytes = 1 << 20;
+constexpr uint64_t kMaxBodyBytes = 256ull << 20;
+constexpr uint64_t kMaxDelayMs = 600'000;
+constexpr std::string_view kThought = "Thinking about the request before answering.";
+
+bool header_uint(const http::Headers& h, std::string_view name, uint64_t max, uint64_t* out) {
+  const std::string* v = h.find(name);
+  if (v == nullptr) {
+    return false;
+  }
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || end != v->data() + v->size()) {
+    return false;
+  }
+  *out = std::min(n, max);
+  return true;
+}
+
+// "Invalid JSON payload received. Unexpected token.\n<the line>\n<caret under the error>"
+std::string json_syntax_message(std::string_view body, size_t offset) {
+  std::string msg = "Invalid JSON payload received. ";
+  msg += offset >= body.size() ? "Unexpected end of string." : "Unexpected token.";
+  offset = std::min(offset, body.size());
+  size_t line_start = body.rfind('\n', offset == 0 ? 0 : offset - 1);
+  line_start = line_start == std::string_view::npos || offset == 0 ? 0 : line_start + 1;
+  size_t from = std::max(line_start, offset > 40 ? offset - 40 : 0);
+  size_t line_end = body.find('\n', offset);
+  size_t to = std::min(
+      {line_end == std::string_view::npos ? body.size() : line_end, offset + 20, body.size()});
+  msg += '\n';
+  msg.append(body.substr(from, to - from));
+  msg += '\n';
+  msg.append(offset - from, ' ');
+  msg += '^';
+  return msg;
+}
+
+const MessageType& request_type(ApiMethod m) {
+  switch (m) {
+    case ApiMethod::count_tokens:
+      return proto::count_tokens_request();
+    case ApiMethod::embed:
+      return proto::embed_content_request();
+    case ApiMethod::batch_embed:
+      return proto::batch_embed_contents_request();
+    default:
+      return proto::generate_content_request();
+  }
+}
+
+std::vector<std::string> check_semantics(ApiMethod m, const rapidjson::Value& doc,
+                                         std::string_view model) {
+  switch (m) {
+    case ApiMethod::generate:
+    case ApiMethod::stream:
+      return check_generate_request(doc, model);
+    case ApiMethod::count_tokens: {
+      const rapidjson::Value* inner = field(doc, "generateContentRequest");
+      return check_generate_request(inner != nullptr ? *inner : doc, model);
+    }
+    case ApiMethod::embed:
+      return check_embed_request(doc, "EmbedContentRequest");
+    case ApiMethod::batch_embed:
+      return check_batch_embed_request(doc, model);
+    default:
+      return {};
+  }
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& l : lines) {
+    if (!out.empty()) {
+      out += '\n';
+    }
+    out += l;
+  }
+  return out;
+}
+
+// Everything the request's own checks need to know about where the answer goes.
+struct Call {
+  Route route;
+  bool wrap_errors = false;  // JSON-array streaming: errors as [{...}]
+  Framing framing = Framing::sse_crlf;
+};
+
+Reply fixed(int status, const std::string& body, const Call& c) {
+  Reply r;
+  r.status = status;
+  if (c.wrap_errors) {
+    r.body = wrap_in_array(body);
+  } else {
+    r.fixed_body = &body;
+  }
+  return r;
+}
+
+Reply owned(int status, std::string body, const Call& c) {
+  Reply r;
+  r.status = status;
+  r.body = c.wrap_errors ? wrap_in_array(body) : std::move(body);
+  return r;
+}
+
+std::unique_ptr<GenerationPlan> make_plan(const http::Request& req, const rapidjson::Value& doc,
+                                          std::string_view model, bool streaming) {
+  PromptSummary s = summarize_generate(doc);
+  auto p = std::make_unique<GenerationPlan>();
+  p->model = std::string(model);
+  p->response_id = response_id(model, req.body);
+  p->prompt_tokens = s.prompt_tokens;
+  if (s.include_thoughts) {
+    p->thought = std::string(kThought);
+  }
+  p->function_name = std::move(s.function_name);
+  p->signature = needs_thought_signatures(model);
+  if (s.max_output_tokens > 0) {
+    p->max_output_bytes = static_cast<uint64_t>(s.max_output_tokens) * 4;
+  }
+  uint64_t body_bytes = 0;
+  bool has_body_bytes = header_uint(req.headers, "x-mock-body-bytes", kMaxBodyBytes, &body_bytes);
+  if (streaming) {
+    header_uint(req.headers, "x-mock-chunks", kMaxChunks, &p->chunks);
+    uint64_t chunk_bytes = 0;
+    if (header_uint(req.headers, "x-mock-chunk-bytes", kMaxChunkBytes, &chunk_bytes) &&
+        chunk_bytes > 0) {
+      p->chunk_bytes = chunk_bytes;
+      p->text = TextSource::filler(p->chunks * chunk_bytes);
+      return p;
+    }
+  }
+  if (has_body_bytes) {
+    p->text = TextSource::filler(body_bytes);
+    return p;
+  }
+  std::string echo = "Echo: " + s.last_user_text;
+  // Every text event of a stream gets at least one byte: pad a short echo with the filler.
+  for (size_t i = 0; streaming && echo.size() < p->chunks; ++i) {
+    echo += TextSource::kFiller[i % TextSource::kFiller.size()];
+  }
+  p->text = TextSource::echo(std::move(echo));
+  return p;
+}
+
+// The success answer of each method (the body is known to be valid).
+Reply answer(const http::Request& req, const rapidjson::Value& doc, const Call& c,
+             const ModelInfo* model, const Scenario& s) {
+  Reply r;
+  switch (c.route.method) {
+    case ApiMethod::list_models: {
+      std::string size;
+      std::string token;
+      int64_t page_size = 0;
+      if (http::query_param(req.query(), "pageSize", &size)) {
+        std::from_chars(size.data(), size.data() + size.size(), page_size);
+      }
+      size_t start = 0;
+      if (http::query_param(req.query(), "pageToken", &token) && !token.empty()) {
+        std::string decoded;
+        http::percent_decode(token, &decoded);
+        if (!page_token_index(decoded, &start)) {
+          return owned(400, error_body(400, "Invalid page token."), c);
+        }
+      }
+      r.body = models_page_body(start, effective_page_size(page_size));
+      return r;
+    }
+    case ApiMethod::get_model:
+      r.body = model_body(*model);
+      return r;
+    case ApiMethod::generate: {
+      auto plan = make_plan(req, doc, model->name, false);
+      // A truncate key's whole answer lacks its finishReason, like its streams.
+      plan->finish = s.kind != ScenarioKind::truncate;
+      r.body = generate_body(*plan);
+      return r;
+    }
+    case ApiMethod::stream:
+      r.plan = make_plan(req, doc, model->name, true);
+      r.framing = c.framing;
+      r.event_stream = c.framing != Framing::json_array;
+      header_uint(req.headers, "x-mock-delay-ms", kMaxDelayMs, &r.chunk_delay_ms);
+      return r;
+    case ApiMethod::count_tokens: {
+      const rapidjson::Value* inner = field(doc, "generateContentRequest");
+      r.body = count_tokens_body(count_request_tokens(inner != nullptr ? *inner : doc));
+      return r;
+    }
+    case ApiMethod::embed:
+      r.body = embed_body(embed_input(doc));
+      return r;
+    case ApiMethod::batch_embed: {
+      std::vector<EmbedInput> inputs;
+      for (const auto& one : array_field(doc, "requests")->GetArray()) {
+        inputs.push_back(embed_input(one));
+      }
+      r.body = batch_embed_body(inputs);
+      return r;
+    }
+  }
+  return r;
+}
+
+// The key's timing and ending, applied to a success answer.
+void shape(Reply& r, const Scenario& s) {
+  switch (s.kind) {
+    case ScenarioKind::slow:
+      r.delay_ms = std::min(s.n, kMaxDelayMs);
+      break;
+    case ScenarioKind::reset:
+      r.ending = Ending::reset_before;
+      break;
+    case ScenarioKind::reset_after:
+      r.ending = Ending::cut;
+      r.cut_after = s.n;
+      break;
+    case ScenarioKind::truncate:
+      if (r.plan) {
+        r.plan->finish = false;
+      }
+      break;
+    case ScenarioKind::midstream_error:
+      if (r.plan) {
+        r.ending = Ending::midstream_error;
+      }
+      break;
+    case ScenarioKind::hang:
+      r.ending = Ending::hang;
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
+Reply MockServer::decide(http::Request& req, std::string* key) {
+  Call c;
+  if (!parse_route(req.method, req.path(), &c.route)) {
+    return fixed(404, method_not_found_body(), c);
+  }
+  if (c.route.method == ApiMethod::stream) {
+    std::string alt;
+    bool sse = http::query_param(req.query(), "alt", &alt) && alt == "sse";
+    c.wrap_errors = !sse;
+    c.framing = !sse ? Framing::json_array : opts_.sse_lf ? Framing::sse_lf : Framing::sse_crlf;
+  }
+
+  if (const std::string* h = req.headers.find("x-goog-api-key")) {
+    *key = *h;
+  } else if (std::string raw; http::query_param(req.query(), "key", &raw)) {
+    http::percent_decode(raw, key);
+  }
+  if (key->empty()) {
+    return fixed(403, unregistered_caller_body(), c);
+  }
+  Scenario s = parse_scenario(*key);
+  switch (s.kind) {
+    case ScenarioKind::invalid:
+      return fixed(400, api_key_invalid_body(), c);
+    case ScenarioKind::denied:
+      return fixed(403, leaked_key_body(), c);
+    case ScenarioKind::suspended:
+      return owned(403, suspended_body(*key), c);
+    case ScenarioKind::blocked:
+      return owned(403,
+                   blocked_body("google.ai.generativelanguage." + std::string(c.route.version) +
+                                "." + std::string(rpc_name(c.route.method))),
+                   c);
+    default:
+      break;
+  }
+
+  // The body: JSON syntax, then its shape against the request message.
+  rapidjson::MemoryPoolAllocator<> value_alloc(t_value_buf, sizeof t_value_buf);
+  rapidjson::MemoryPoolAllocator<> stack_alloc(t_stack_buf, sizeof t_stack_buf);
+  Doc doc(&value_alloc, 1024, &stack_alloc);
+  doc.SetObject();
+  bool has_body = req.method == "POST";
+  if (has_body && !req.body.empty()) {
+    doc.Parse<rapidjson::kParseValidateEncodingFlag>(req.body.data(), req.body.size());
+    if (doc.HasParseError()) {
+      std::string msg = json_syntax_message(req.body, doc.GetErrorOffset());
+      return owned(400, bad_request_body(msg, {{"", msg}}), c);
+    }
+    if (!doc.IsObject()) {
+      std::string msg =
+          "Invalid JSON payload received. Unknown name \"\": Root element must be a message.";
+      return owned(400, bad_request_body(msg, {{"", msg}}), c);
+    }
+  }
+  if (has_body) {
+    ProtoChecker checker;
+    checker.check(doc, request_type(c.route.method));
+    if (!checker.ok()) {
+      return owned(400, bad_request_body(checker.message(), checker.violations()), c);
+    }
+  }
+
+  const ModelInfo* model = nullptr;
+  if (c.route.method != ApiMethod::list_models) {
+    model = find_model(c.route.model);
+    const MethodInfo* mi = method_info(c.route.method);
+    if (model == nullptr || (mi != nullptr && !model_supports(*model, mi->needs))) {
+      return owned(404,
+                   model_not_found_body(c.route.model, c.route.version,
+                                        mi != nullptr ? mi->message_name : "GetModel"),
+                   c);
+    }
+  }
+  if (has_body) {
+    auto errors = check_semantics(c.route.method, doc, c.route.model);
+    if (!errors.empty()) {
+      return owned(400, error_body(400, join_lines(errors)), c);
+    }
+  }
+
+  std::string_view quota_model = model != nullptr ? model->name : "gemini-2.5-flash";
+  switch (s.kind) {
+    case ScenarioKind::ratelimit:
+      if (!s.has_n) {
+        return fixed(429, bare_quota_body(), c);
+      }
+      return owned(429, quota_body(quota_model, false, s.n), c);
+    case ScenarioKind::perday:
+      return owned(429, quota_body(quota_model, true, 23), c);
+    case ScenarioKind::fail500:
+      return fixed(500, internal_body(), c);
+    case ScenarioKind::fail503:
+      return fixed(503, unavailable_body(), c);
+    case ScenarioKind::flaky:
+      if (shared_.flaky_hit(*key) < s.n) {
+        return fixed(503, unavailable_body(), c);
+      }
+      break;
+    default:
+      break;
+  }
+
+  Reply r = answer(req, doc, c, model, s);
+  if (r.status == 200) {
+    shape(r, s);
+  }
+  return r;
+}
+
+}  // namespace gb::mock

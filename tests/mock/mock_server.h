@@ -1,0 +1,83 @@
+// The mock Gemini upstream: request handling for one worker, and the state all workers share.
+//
+// Each worker thread runs its own loop and HttpServer (SO_REUSEPORT on one port) with its
+// own MockServer; they share a SharedState for what tests read back through /_mock/*:
+// connection and request counters, the per-key counters of `flaky` keys, and the last
+// model request. The hot path touches only the worker's own slot.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "http/server_conn.h"
+#include "stream.h"
+#include "uv/loop.h"
+
+namespace gb::mock {
+
+struct MockOptions {
+  bool sse_lf = false;  // end SSE events with \n\n instead of \r\n\r\n
+};
+
+class SharedState {
+ public:
+  explicit SharedState(unsigned workers);
+
+  http::ServerStats stats;  // accepted and open connections, across workers
+
+  void count_request(unsigned worker) {
+    slots_[worker]->requests.fetch_add(1, std::memory_order_relaxed);
+  }
+  uint64_t requests() const;
+  // How many requests this exact key made before this one (and counts this one).
+  uint64_t flaky_hit(const std::string& key);
+  // Keeps the request as the last one seen. Takes the strings out of `req` (the handler has
+  // read what it needs; the exchange only needs the method and version from here on).
+  void record_last(unsigned worker, http::Request& req, std::string_view key);
+  // {"method":…,"target":…,"headers":[[n,v],…],"body":…,"api_key":…}
+  std::string last_json() const;
+  void reset();
+
+ private:
+  struct Slot {
+    std::atomic<uint64_t> requests{0};
+    mutable std::mutex mu;
+    uint64_t seq = 0;  // 0: nothing recorded
+    std::string method;
+    std::string target;
+    std::vector<http::Header> headers;
+    std::string body;
+    std::string key;
+  };
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::atomic<uint64_t> seq_{0};
+  std::mutex flaky_mu_;
+  std::unordered_map<std::string, uint64_t> flaky_;
+};
+
+class MockServer {
+ public:
+  MockServer(uv::Loop& loop, SharedState& shared, unsigned worker, MockOptions opts);
+  void handle(http::Exchange& ex);
+
+ private:
+  void handle_control(http::Exchange& ex);
+  Reply decide(http::Request& req, std::string* key);
+
+  uv::Loop& loop_;
+  SharedState& shared_;
+  unsigned worker_;
+  MockOptions opts_;
+};
+
+// Renders the server's own early errors (400, 408, 413, 431) as Google error bodies.
+std::string format_server_error(std::string_view target, int status, std::string_view message,
+                                std::string* content_type);
+
+}  // namespace gb::mock
