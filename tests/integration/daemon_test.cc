@@ -103,6 +103,18 @@ TEST_CASE("gbd refuses a non-loopback listener without tokens", "[integration][d
   CHECK(r.err.find("allow_anonymous") != std::string::npos);
 }
 
+TEST_CASE("SIGTERM stops an idle gbd with exit 0", "[integration][daemon]") {
+  Rig rig;
+  REQUIRE(rig.gbd.generate().status == 200);  // leaves an idle upstream connection
+  HttpClient idle_client(rig.gbd.port());     // and an idle client connection
+  REQUIRE(idle_client.send(http_request("GET", "/health")));
+  REQUIRE(idle_client.read_response().status == 200);
+  auto start = Clock::now();
+  CHECK(rig.gbd.stop(5s) == 0);
+  CHECK(Clock::now() - start < 2s);
+  CHECK(idle_client.wait_closed(1s));
+}
+
 TEST_CASE("pool keys never appear whole in gbd's log", "[integration][daemon]") {
   GbdConfig config;
   config.keys = {"ok-1", "invalid-k3y", "ratelimit-60s-k3y", "fail503-k3y", "reset-k3y"};

@@ -516,11 +516,11 @@ Headers end_to_end_headers(const Headers& headers) {
   return out;
 }
 
-std::optional<std::string> logfmt_value(const std::string& line, std::string_view key) {
+std::string logfmt_value(const std::string& line, std::string_view key) {
   std::string needle = " " + std::string(key) + "=";
   size_t at = line.rfind(std::string(key) + "=", 0) == 0 ? 0 : line.find(needle);
   if (at == std::string::npos) {
-    return std::nullopt;
+    return "<absent>";
   }
   size_t i = line.find('=', at) + 1;
   std::string value;
@@ -726,7 +726,7 @@ std::string Gbd::attempts(size_t n, Ms timeout) const {
   if (!wait_access(n + 1, timeout)) {
     return "<no access line " + std::to_string(n) + ">";
   }
-  return logfmt_value(access_lines()[n], "attempts").value_or("<none>");
+  return logfmt_value(access_lines()[n], "attempts");
 }
 
 std::vector<std::string> Gbd::keys_in_log() const {

@@ -176,8 +176,8 @@ Response fetch(uint16_t port, std::string_view method, std::string_view target,
 // lowercased; the list is sorted.
 Headers end_to_end_headers(const Headers& headers);
 
-// The value of `key` in a logfmt line (quotes removed), or nothing.
-std::optional<std::string> logfmt_value(const std::string& line, std::string_view key);
+// The value of `key` in a logfmt line (quotes removed), or "<absent>".
+std::string logfmt_value(const std::string& line, std::string_view key);
 
 // Counters of gb-mock, without the requests this harness made to read them.
 struct MockStats {

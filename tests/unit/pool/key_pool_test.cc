@@ -414,3 +414,53 @@ TEST_CASE("concurrent acquire and release keep counts consistent", "[pool]") {
     CHECK(kv.in_flight == 0);
   }
 }
+
+TEST_CASE("a key disabled by max_failures gets one trial after trial_after", "[pool]") {
+  Policy p;
+  p.max_failures = 1;
+  p.trial_after = seconds(60);
+  KeyPool pool("g", p, keys(1));
+  Lease l = must_lease(pool.acquire("m", {}, kT0));
+  auto t = pool.release(l, "m", verdict(Outcome::failed), kT0, kWall);
+  CHECK(t.kind == gb::pool::Transition::disabled);
+  CHECK(t.reason == "max_failures");
+  must_fail(pool.acquire("m", {}, kT0 + seconds(59)));
+
+  // One trial at a time.
+  Lease trial = must_lease(pool.acquire("m", {}, kT0 + seconds(60)));
+  CHECK(trial.trial);
+  must_fail(pool.acquire("m", {}, kT0 + seconds(61)));
+
+  // A failed trial waits trial_after again.
+  t = pool.release(trial, "m", verdict(Outcome::failed), kT0 + seconds(61), kWall);
+  CHECK(t.kind == gb::pool::Transition::none);
+  must_fail(pool.acquire("m", {}, kT0 + seconds(120)));
+
+  trial = must_lease(pool.acquire("m", {}, kT0 + seconds(121)));
+  t = pool.release(trial, "m", verdict(Outcome::success), kT0 + seconds(122), kWall);
+  CHECK(t.kind == gb::pool::Transition::enabled);
+  CHECK(pool.counts(kT0 + seconds(122)).active == 1);
+  Lease again = must_lease(pool.acquire("m", {}, kT0 + seconds(123)));
+  CHECK_FALSE(again.trial);
+}
+
+TEST_CASE("invalid keys get no trial and a success on an old lease does not re-enable", "[pool]") {
+  Policy p;
+  p.max_failures = 1;
+  p.trial_after = seconds(1);
+  KeyPool pool("g", p, keys(1));
+  Lease a = must_lease(pool.acquire("m", {}, kT0));
+  Lease b = must_lease(pool.acquire("m", {}, kT0));
+  pool.release(a, "m", verdict(Outcome::invalid, {}, false, "API_KEY_INVALID"), kT0, kWall);
+  auto t = pool.release(b, "m", verdict(Outcome::success), kT0, kWall);
+  CHECK(t.kind == gb::pool::Transition::none);
+  must_fail(pool.acquire("m", {}, kT0 + hours(1)));
+}
+
+TEST_CASE("release reports how long a 429 cools the key", "[pool]") {
+  KeyPool pool("g", Policy{}, keys(1));
+  Lease l = must_lease(pool.acquire("m", {}, kT0));
+  auto t = pool.release(l, "m", verdict(Outcome::rate_limited, seconds(7)), kT0, kWall);
+  CHECK(t.kind == gb::pool::Transition::cooled);
+  CHECK(t.cool_for == seconds(7));
+}
