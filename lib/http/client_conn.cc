@@ -185,11 +185,10 @@ void ClientConn::write_request() {
   llhttp_init(&parser_, HTTP_RESPONSE, &settings());
   parser_.data = this;
   arm(timeouts_.response_ms, Errc::read_timeout, "no response headers within upstream_timeout");
+  // Queued, not sent: head and body leave in one writev after this callback returns.
   stream_->write(std::move(head_));
   head_.clear();
-  if (body_ && !body_->empty()) {
-    stream_->write(std::string_view(*body_));
-  }
+  stream_->write_shared(std::move(body_));
   body_.reset();
   if (paused_) {
     stream_->pause_reading();
@@ -338,12 +337,13 @@ void ClientConn::destroy() {
   if (stream_) {
     // An idle connection ends politely; one with a request in flight is cut, so the
     // upstream stops working on an answer nobody will read.
+    // The Stream object itself lives until the deferred delete: destroy() may run inside
+    // one of its callbacks.
     if (was_idle) {
       stream_->close();
     } else {
       stream_->reset();
     }
-    stream_.reset();
   }
   pool_.forget(this);
   loop_.defer_delete(this);

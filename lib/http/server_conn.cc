@@ -236,6 +236,10 @@ void ServerConn::on_stream_error(const Error& err) {
 }
 
 void ServerConn::on_stream_drained() {
+  if (send_timer_) {
+    send_timer_ = false;
+    timer_.stop();
+  }
   if (dispatched_ && ex_ && ex_->on_drain) {
     auto cb = ex_->on_drain;  // the callback may end the exchange
     cb();
@@ -273,12 +277,16 @@ void ServerConn::parse_loop() {
       inbuf_off_ = 0;
       return;
     }
-    if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+    if (err == HPE_PAUSED_UPGRADE) {
+      // Only reached after an upgrade request was answered (closing_ was set): nothing
+      // after it is read.
+      stream_->close();
+      destroy();
+      return;
+    }
+    if (err == HPE_PAUSED) {
       const char* pos = llhttp_get_error_pos(&parser_);
       inbuf_off_ += static_cast<size_t>(pos - begin);
-      if (err == HPE_PAUSED_UPGRADE) {
-        closing_ = true;  // we never switch protocols; nothing after this request is read
-      }
       dispatch();
       continue;
     }
@@ -313,6 +321,8 @@ int ServerConn::on_message_begin(llhttp_t* p) {
   c->field_done_ = false;
   c->in_value_ = false;
   c->prev_value_end_ = nullptr;
+  c->headers_done_ = false;
+  c->request_begun_ = true;
   return 0;
 }
 
@@ -330,6 +340,9 @@ int ServerConn::on_header_field(llhttp_t* p, const char* at, size_t n) {
   if (!c->count_header_bytes(n)) {
     return HPE_USER;
   }
+  if (c->headers_done_) {
+    return 0;  // a trailer field: counted, never merged into the request's headers
+  }
   if (c->field_done_) {
     c->field_.clear();
     c->field_done_ = false;
@@ -342,6 +355,9 @@ int ServerConn::on_header_value(llhttp_t* p, const char* at, size_t n) {
   ServerConn* c = conn_of(p);
   if (!c->count_header_bytes(n + 4)) {
     return HPE_USER;
+  }
+  if (c->headers_done_) {
+    return 0;
   }
   if (!c->in_value_) {
     if (c->field_.empty()) {
@@ -364,6 +380,9 @@ int ServerConn::on_header_value(llhttp_t* p, const char* at, size_t n) {
 
 int ServerConn::on_header_value_complete(llhttp_t* p) {
   ServerConn* c = conn_of(p);
+  if (c->headers_done_) {
+    return 0;
+  }
   if (!c->in_value_) {
     // A header with an empty value delivers no value span.
     if (c->field_.empty()) {
@@ -380,7 +399,13 @@ int ServerConn::on_header_value_complete(llhttp_t* p) {
 
 int ServerConn::on_headers_complete(llhttp_t* p) {
   ServerConn* c = conn_of(p);
+  c->headers_done_ = true;
   Request& r = c->ex_->req_;
+  if (p->upgrade != 0) {
+    // gbd never switches protocols (no h2c, no websockets): answer as HTTP/1.1 and close,
+    // since the parser cannot go on after an upgrade request.
+    c->closing_ = true;
+  }
   r.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
   r.http_minor = p->http_minor;
   r.keep_alive = llhttp_should_keep_alive(p) != 0;
@@ -448,11 +473,13 @@ void ServerConn::dispatch() {
   timer_is_header_ = false;
   dispatched_ = true;
   header_bytes_ = 0;
+  request_begun_ = false;
   opts_.handler(*ex_);
 }
 
 void ServerConn::finish_exchange() {
   ex_.reset();
+  send_timer_ = false;
   dispatched_ = false;
   if (dead_) {
     return;
@@ -484,7 +511,7 @@ void ServerConn::reject(int status, std::string_view message) {
   }
   closing_ = true;
   std::string target = ex_ ? ex_->req_.target : std::string();
-  if (status == 408 && header_bytes_ == 0 && inbuf_.size() == inbuf_off_) {
+  if (status == 408 && !request_begun_) {
     // Nothing of a request arrived: an idle connection, closed without a word.
     timer_.stop();
     stream_->close();
@@ -506,6 +533,29 @@ void ServerConn::reject(int status, std::string_view message) {
   destroy();
 }
 
-void ServerConn::write_raw(std::string data) { stream_->write(std::move(data)); }
+void ServerConn::write_raw(std::string data) {
+  stream_->write(std::move(data));
+  watch_send();
+}
+
+// A client that stops reading a response must not hold its session, key lease and
+// upstream connection forever: while the output is above the high-water mark the idle
+// timeout runs as a send timeout (nginx's send_timeout), and on expiry the client is gone.
+void ServerConn::watch_send() {
+  if (send_timer_ || !dispatched_ || stream_->write_queue_size() <= limits_.high_water) {
+    return;
+  }
+  send_timer_ = true;
+  uint64_t sent = stream_->bytes_sent();
+  timer_.start(limits_.idle_timeout_ms, [this, sent] {
+    send_timer_ = false;
+    if (stream_->bytes_sent() != sent) {
+      watch_send();  // slow but reading: give it another period
+      return;
+    }
+    LOG_INFO("client.send_timeout").kv("peer", stream_->peer_address());
+    on_stream_eof();
+  });
+}
 
 }  // namespace gb::http

@@ -138,6 +138,7 @@ class ServerConn : public net::StreamOwner, public uv::Deletable {
   void finish_exchange();
   void reject(int status, std::string_view message);
   void write_raw(std::string data);
+  void watch_send();
   void after_write();
   void arm_idle();
   void destroy();
@@ -158,6 +159,9 @@ class ServerConn : public net::StreamOwner, public uv::Deletable {
   bool closing_ = false;          // close after the current response
   bool dead_ = false;
   bool in_parse_ = false;
+  bool headers_done_ = false;   // later header callbacks are trailers
+  bool request_begun_ = false;  // a byte of the current request arrived
+  bool send_timer_ = false;     // timer_ bounds a client that stopped reading
   uint64_t header_bytes_ = 0;
   uint64_t chunk_ext_bytes_ = 0;
   const char* exec_begin_ = nullptr;  // buffer of the current llhttp_execute, for obs-fold

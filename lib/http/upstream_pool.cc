@@ -47,6 +47,10 @@ ClientConn* UpstreamPool::acquire(const Origin& origin, const std::string& ca_fi
 }
 
 void UpstreamPool::put_idle(ClientConn* c) {
+  if (closing_) {
+    c->cancel();
+    return;
+  }
   auto& list = idle_[c->origin_key_];
   if (list.size() >= opts_.max_idle_per_origin) {
     // Too many idle connections to this origin: close the oldest.
@@ -67,6 +71,7 @@ void UpstreamPool::forget(ClientConn* c) {
 }
 
 void UpstreamPool::close_idle() {
+  closing_ = true;
   for (auto& [key, list] : idle_) {
     for (ClientConn* c : std::vector<ClientConn*>(list)) {
       c->cancel();

@@ -39,7 +39,8 @@ class UpstreamPool {
   // context cannot be built (unreadable CA file).
   ClientConn* acquire(const Origin& origin, const std::string& ca_file, Error* err,
                       bool fresh_only = false);
-  // Closes every idle connection (shutdown).
+  // Closes every idle connection, and from now on closes connections as they finish
+  // instead of keeping them (shutdown).
   void close_idle();
 
   uv::Loop& loop() { return loop_; }
@@ -58,6 +59,7 @@ class UpstreamPool {
   std::unique_ptr<net::TlsSessionCache> session_cache_;
   std::unordered_set<ClientConn*> all_;
   uint64_t opened_ = 0;
+  bool closing_ = false;
 };
 
 }  // namespace gb::http

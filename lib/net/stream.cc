@@ -74,16 +74,20 @@ void on_shutdown(uv_shutdown_t* req, int status) {
 
 struct Stream::WriteReq {
   uv_write_t req;
-  std::string data;
+  std::vector<Chunk> chunks;
+  size_t bytes = 0;
 };
 
 Stream::Stream(uv_tcp_t* tcp, StreamOwner* owner, std::unique_ptr<TlsSession> tls)
-    : tcp_(tcp), owner_(owner), tls_(std::move(tls)) {
+    : tcp_(tcp), loop_(uv::Loop::from(tcp->loop)), owner_(owner), tls_(std::move(tls)) {
   tcp_->data = this;
 }
 
 Stream::~Stream() {
   owner_ = nullptr;
+  if (flush_scheduled_) {
+    loop_.cancel_flush(this);
+  }
   if (tcp_ != nullptr) {
     reset();
   }
@@ -153,8 +157,8 @@ void Stream::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
     uv_read_stop(s);
     if (self->tls_) {
       self->handle_tls_eof();
-    } else if (self->owner_ != nullptr) {
-      self->owner_->on_stream_eof();
+    } else {
+      self->report_eof();
     }
     return;
   }
@@ -164,13 +168,21 @@ void Stream::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   self->fail(std::move(e));
 }
 
+void Stream::report_eof() {
+  if (eof_reported_ || owner_ == nullptr) {
+    return;
+  }
+  eof_reported_ = true;
+  owner_->on_stream_eof();
+}
+
 void Stream::handle_ciphertext(const char* data, size_t n) {
   if (n > 0) {
     tls_->feed(data, n);
   }
   if (!ready_) {
     auto st = tls_->handshake();
-    flush_tls();
+    take_tls_output();
     if (st == TlsSession::Status::failed) {
       fail(tls_->error());
       return;
@@ -180,6 +192,9 @@ void Stream::handle_ciphertext(const char* data, size_t n) {
     }
     ready_ = true;
     update_read_state();
+    if (!pending_.empty()) {
+      schedule();  // plaintext written before the handshake finished
+    }
     if (owner_ != nullptr) {
       owner_->on_stream_ready();
     }
@@ -189,7 +204,7 @@ void Stream::handle_ciphertext(const char* data, size_t n) {
   }
   tls_plain_.clear();
   auto st = tls_->read(tls_plain_);
-  flush_tls();  // a read can produce output (alerts, renegotiation refusals)
+  take_tls_output();  // a read can produce output (alerts)
   if (!tls_plain_.empty() && owner_ != nullptr) {
     std::string chunk;
     chunk.swap(tls_plain_);
@@ -200,9 +215,11 @@ void Stream::handle_ciphertext(const char* data, size_t n) {
   }
   if (st == TlsSession::Status::failed) {
     fail(tls_->error());
-  } else if (st == TlsSession::Status::done && owner_ != nullptr) {
+  } else if (st == TlsSession::Status::done) {
+    // close_notify (or EOF): nothing more will come.
     eof_seen_ = true;
-    owner_->on_stream_eof();
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp_));
+    report_eof();
   }
 }
 
@@ -213,81 +230,160 @@ void Stream::handle_tls_eof() {
     return;
   }
   handle_ciphertext(nullptr, 0);
-  if (tcp_ != nullptr && !failed_ && owner_ != nullptr) {
-    owner_->on_stream_eof();
+  if (tcp_ != nullptr && !failed_) {
+    report_eof();
   }
 }
 
-void Stream::flush_tls() {
-  if (tls_ && tls_->has_output()) {
-    raw_write(tls_->take_output());
+void Stream::take_tls_output() {
+  if (tls_->has_output()) {
+    raw_pending_.emplace_back(tls_->take_output());
+    schedule();
   }
 }
 
 bool Stream::write(std::string data) {
+  if (data.empty()) {
+    return tcp_ != nullptr && !failed_;
+  }
+  return enqueue(Chunk(std::move(data)));
+}
+
+bool Stream::write_shared(std::shared_ptr<const std::string> data) {
+  if (!data || data->empty()) {
+    return tcp_ != nullptr && !failed_;
+  }
+  return enqueue(Chunk(std::move(data)));
+}
+
+bool Stream::enqueue(Chunk c) {
   if (tcp_ == nullptr || failed_) {
     return false;
   }
-  if (!tls_) {
-    return raw_write(std::move(data));
-  }
-  if (tls_->write(data.data(), data.size()) == TlsSession::Status::failed) {
-    fail(tls_->error());
-    return false;
-  }
-  flush_tls();
+  pending_bytes_ += c.view().size();
+  pending_.push_back(std::move(c));
+  schedule();
   return true;
 }
 
-bool Stream::raw_write(std::string data) {
-  if (data.empty()) {
-    return true;
+void Stream::schedule() {
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    loop_.schedule_flush(this);
   }
-  auto* s = reinterpret_cast<uv_stream_t*>(tcp_);
-  // Fast path: most writes complete at once and need no request object.
-  if (queued_ == 0) {
-    uv_buf_t b = uv_buf_init(data.data(), static_cast<unsigned>(data.size()));
-    int n = uv_try_write(s, &b, 1);
-    if (n == static_cast<int>(data.size())) {
-      return true;
-    }
-    if (n > 0) {
-      data.erase(0, static_cast<size_t>(n));
-    } else if (n != UV_EAGAIN && n != UV_ENOSYS) {
-      Error e = Error::make(Errc::upstream_reset, Side::upstream,
-                            std::string("write failed: ") + uv_strerror(n));
-      e.uv_errno = n;
-      fail(std::move(e));
-      return false;
-    }
+}
+
+void Stream::flush() {
+  flush_scheduled_ = false;
+  if (tcp_ == nullptr || failed_) {
+    pending_.clear();
+    raw_pending_.clear();
+    pending_bytes_ = 0;
+    return;
   }
-  auto* w = new WriteReq;
-  w->data = std::move(data);
-  w->req.data = w;
-  uv_buf_t b = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-  int rc = uv_write(&w->req, s, &b, 1, &Stream::on_written);
+  bool was_above = write_queue_size() > drain_mark_;
+  int rc = send_pending();
   if (rc != 0) {
-    delete w;
     Error e = Error::make(Errc::upstream_reset, Side::upstream,
                           std::string("write failed: ") + uv_strerror(rc));
     e.uv_errno = rc;
     fail(std::move(e));
-    return false;
+    return;
   }
-  queued_ += w->data.size();
-  return true;
+  // The kernel may take everything at once: then no write callback will say so.
+  if (was_above && write_queue_size() <= drain_mark_ && owner_ != nullptr) {
+    owner_->on_stream_drained();
+  }
+}
+
+int Stream::send_pending() {
+  if (!raw_pending_.empty()) {
+    std::vector<Chunk> raw;
+    raw.swap(raw_pending_);
+    if (int rc = send_chunks(std::move(raw))) {
+      return rc;
+    }
+  }
+  if (pending_.empty() || (tls_ && !ready_)) {
+    return 0;
+  }
+  std::vector<Chunk> plain;
+  plain.swap(pending_);
+  pending_bytes_ = 0;
+  if (!tls_) {
+    return send_chunks(std::move(plain));
+  }
+  for (const Chunk& c : plain) {
+    std::string_view v = c.view();
+    if (tls_->write(v.data(), v.size()) == TlsSession::Status::failed) {
+      return UV_EPROTO;
+    }
+  }
+  std::vector<Chunk> records;
+  records.emplace_back(tls_->take_output());
+  return send_chunks(std::move(records));
+}
+
+int Stream::send_chunks(std::vector<Chunk> chunks) {
+  auto* s = reinterpret_cast<uv_stream_t*>(tcp_);
+  std::vector<uv_buf_t> bufs;
+  bufs.reserve(chunks.size());
+  size_t total = 0;
+  for (const Chunk& c : chunks) {
+    std::string_view v = c.view();
+    bufs.push_back(uv_buf_init(const_cast<char*>(v.data()), static_cast<unsigned>(v.size())));
+    total += v.size();
+  }
+  size_t skip = 0;  // bytes the kernel took at once
+  if (queued_ == 0) {
+    int n = uv_try_write(s, bufs.data(), static_cast<unsigned>(bufs.size()));
+    if (n > 0) {
+      sent_ += static_cast<uint64_t>(n);
+    }
+    if (n == static_cast<int>(total)) {
+      return 0;
+    }
+    if (n < 0 && n != UV_EAGAIN && n != UV_ENOSYS) {
+      return n;
+    }
+    skip = n > 0 ? static_cast<size_t>(n) : 0;
+  }
+  // The rest goes through a write request that keeps the chunks alive until it completes.
+  auto* w = new WriteReq;
+  w->chunks = std::move(chunks);
+  w->req.data = w;
+  w->bytes = total - skip;
+  std::vector<uv_buf_t> rest;
+  for (const Chunk& c : w->chunks) {
+    std::string_view v = c.view();
+    if (skip >= v.size()) {
+      skip -= v.size();
+      continue;
+    }
+    rest.push_back(uv_buf_init(const_cast<char*>(v.data() + skip),
+                               static_cast<unsigned>(v.size() - skip)));
+    skip = 0;
+  }
+  int rc = uv_write(&w->req, s, rest.data(), static_cast<unsigned>(rest.size()), &Stream::on_written);
+  if (rc != 0) {
+    delete w;
+    return rc;
+  }
+  queued_ += w->bytes;
+  return 0;
 }
 
 void Stream::on_written(uv_write_t* req, int status) {
   auto* w = static_cast<WriteReq*>(req->data);
-  size_t len = w->data.size();
+  size_t len = w->bytes;
   auto* self = static_cast<Stream*>(req->handle->data);
   delete w;
   if (self == nullptr || status == UV_ECANCELED) {
     return;  // the stream is closing: touch nothing else
   }
-  bool was_above = self->queued_ > self->drain_mark_;
+  bool was_above = self->write_queue_size() > self->drain_mark_;
   self->queued_ -= len;
+  self->sent_ += len;
   if (status < 0) {
     Error e = Error::make(Errc::upstream_reset, Side::upstream,
                           std::string("write failed: ") + uv_strerror(status));
@@ -295,7 +391,7 @@ void Stream::on_written(uv_write_t* req, int status) {
     self->fail(std::move(e));
     return;
   }
-  if (was_above && self->queued_ <= self->drain_mark_ && self->owner_ != nullptr) {
+  if (was_above && self->write_queue_size() <= self->drain_mark_ && self->owner_ != nullptr) {
     self->owner_->on_stream_drained();
   }
 }
@@ -318,22 +414,29 @@ void Stream::close() {
     return;
   }
   owner_ = nullptr;
+  if (flush_scheduled_) {
+    loop_.cancel_flush(this);
+    flush_scheduled_ = false;
+  }
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp_));
+  // What the owner queued goes out before the FIN (a 413 answer, the end of a response).
+  bool ok = !failed_ && send_pending() == 0;
+  if (ok && tls_ && ready_) {
+    tls_->close_notify();
+    take_tls_output();
+    loop_.cancel_flush(this);
+    flush_scheduled_ = false;
+    ok = send_pending() == 0;
+  }
+  pending_.clear();
+  raw_pending_.clear();
+  pending_bytes_ = 0;
   uv_tcp_t* tcp = tcp_;
   tcp_ = nullptr;
   tcp->data = nullptr;
-  uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp));
-  if (failed_) {
+  if (!ok) {
     uv_close(reinterpret_cast<uv_handle_t*>(tcp), delete_tcp);
     return;
-  }
-  if (tls_ && ready_) {
-    tls_->close_notify();
-    if (tls_->has_output()) {
-      std::string out = tls_->take_output();
-      uv_buf_t b = uv_buf_init(out.data(), static_cast<unsigned>(out.size()));
-      // Best effort: a close_notify that does not fit in the socket buffer is dropped.
-      uv_try_write(reinterpret_cast<uv_stream_t*>(tcp), &b, 1);
-    }
   }
   auto* c = new Closer;
   c->tcp = tcp;
@@ -354,6 +457,13 @@ void Stream::reset() {
     return;
   }
   owner_ = nullptr;
+  if (flush_scheduled_) {
+    loop_.cancel_flush(this);
+    flush_scheduled_ = false;
+  }
+  pending_.clear();
+  raw_pending_.clear();
+  pending_bytes_ = 0;
   uv_tcp_t* tcp = tcp_;
   tcp_ = nullptr;
   tcp->data = nullptr;
@@ -372,17 +482,14 @@ std::string Stream::peer_address() const {
     return "";
   }
   char host[64] = {0};
-  int port = 0;
   if (ss.ss_family == AF_INET6) {
     auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
     uv_ip6_name(a, host, sizeof host);
-    port = ntohs(a->sin6_port);
-    return std::string("[") + host + "]:" + std::to_string(port);
+    return std::string("[") + host + "]:" + std::to_string(ntohs(a->sin6_port));
   }
   auto* a = reinterpret_cast<sockaddr_in*>(&ss);
   uv_ip4_name(a, host, sizeof host);
-  port = ntohs(a->sin_port);
-  return std::string(host) + ":" + std::to_string(port);
+  return std::string(host) + ":" + std::to_string(ntohs(a->sin_port));
 }
 
 }  // namespace gb::net

@@ -13,6 +13,8 @@ namespace gb::proxy {
 namespace {
 // Error answers are read whole before deciding whether to retry; this bounds them.
 constexpr size_t kMaxErrorBody = 1 << 20;
+// Longest SSE event held back while waiting for its end.
+constexpr size_t kMaxHeldEvent = 4 << 20;
 
 uint64_t ms_of(std::chrono::milliseconds d) { return static_cast<uint64_t>(d.count()); }
 
@@ -165,7 +167,11 @@ void Session::on_response_head(int status, http::Headers headers) {
   record_attempt(std::to_string(status));
   final_status_ = status;
   const std::string* ct = headers.find("content-type");
-  sse_ = ct != nullptr && starts_with_ci(*ct, "text/event-stream");
+  const std::string* ce = headers.find("content-encoding");
+  // Event boundaries can only be seen in an uncompressed stream; a compressed one passes
+  // through as opaque bytes.
+  sse_ = ct != nullptr && starts_with_ci(*ct, "text/event-stream") &&
+         (ce == nullptr || http::iequals(*ce, "identity"));
   int64_t length = sse_ ? -1 : content_length_of(headers);
   t_first_byte_ = std::chrono::steady_clock::now();
   ex_->begin(status, client_response_headers(headers), length);
@@ -198,6 +204,12 @@ void Session::forward_body(const char* data, size_t n) {
   size_t complete = boundary_.feed(in);
   if (complete == 0) {
     partial_event_.append(in);
+    if (partial_event_.size() > kMaxHeldEvent) {
+      // No event boundary in sight: this is not SSE as we know it. Pass it on as is.
+      ex_->write(partial_event_);
+      partial_event_.clear();
+      sse_ = false;
+    }
     return;
   }
   if (partial_event_.empty()) {

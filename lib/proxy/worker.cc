@@ -96,6 +96,7 @@ void Worker::request_stop(uint64_t grace_ms) {
     return;
   }
   grace_ms_.store(grace_ms);
+  stop_requests_.fetch_add(1);
   uv_async_send(stop_async_);
 }
 
@@ -107,7 +108,14 @@ void Worker::on_stop(uv_async_t* a) {
 }
 
 void Worker::stop_now() {
-  if (stopping_) {
+  // uv_async_send coalesces: two requests may arrive as one callback.
+  bool cut = stop_requests_.load() > 1 || grace_ms_.load() == 0;
+  if (stopping_ || cut) {
+    if (!stopping_) {
+      stopping_ = true;
+      server_->shutdown();
+      uv_unref(reinterpret_cast<uv_handle_t*>(stop_async_));
+    }
     // Asked again while draining: cut what is left now.
     server_->terminate();
     upstream_->close_idle();
@@ -126,7 +134,6 @@ void Worker::stop_now() {
     }
     server_->terminate();
     upstream_->close_idle();
-    grace_timer_.reset();
   });
   // The grace timer must not keep an otherwise finished loop alive.
   grace_timer_->unref();

@@ -60,6 +60,7 @@ class Worker {
   bool stopping_ = false;    // loop thread only
   std::unique_ptr<uv::Timer> grace_timer_;
   std::atomic<uint64_t> grace_ms_{0};
+  std::atomic<int> stop_requests_{0};
   std::thread thread_;
   int loop_close_rc_ = 0;
 };

@@ -13,19 +13,31 @@ Loop::Loop() {
   uv_check_init(&loop_, check_);
   check_->data = this;
   uv_check_start(check_, &Loop::on_check);
-  // The check handle must not keep the loop alive on its own.
+  // The check handle must not keep the loop alive on its own; idle_ does while needed.
   uv_unref(reinterpret_cast<uv_handle_t*>(check_));
+  idle_ = new uv_idle_t;
+  uv_idle_init(&loop_, idle_);
 }
 
 Loop::~Loop() { close(); }
 
-void Loop::defer_delete(Deletable* obj) {
-  doomed_.push_back(obj);
-  if (check_ != nullptr) {
-    // Make sure the loop iterates at least once more to reach the check phase.
-    uv_ref(reinterpret_cast<uv_handle_t*>(check_));
+void Loop::want_check() {
+  if (idle_ != nullptr && !uv_is_active(reinterpret_cast<uv_handle_t*>(idle_))) {
+    uv_idle_start(idle_, [](uv_idle_t*) {});
   }
 }
+
+void Loop::defer_delete(Deletable* obj) {
+  doomed_.push_back(obj);
+  want_check();
+}
+
+void Loop::schedule_flush(Flushable* f) {
+  flushes_.push_back(f);
+  want_check();
+}
+
+void Loop::cancel_flush(Flushable* f) { std::erase(flushes_, f); }
 
 void Loop::on_check(uv_check_t* h) {
   auto* self = static_cast<Loop*>(h->data);
@@ -35,15 +47,23 @@ void Loop::on_check(uv_check_t* h) {
 }
 
 void Loop::drain() {
-  while (!doomed_.empty()) {
+  while (!flushes_.empty() || !doomed_.empty()) {
+    // Flushes first: a failed write may doom its owner, which is deleted right after.
+    // An object only dies in the deferred-delete phase, and its destructor cancels its
+    // flush, so every pointer in the batch is alive here.
+    std::vector<Flushable*> flushing;
+    flushing.swap(flushes_);
+    for (Flushable* f : flushing) {
+      f->flush();
+    }
     std::vector<Deletable*> batch;
     batch.swap(doomed_);
     for (Deletable* d : batch) {
       delete d;
     }
   }
-  if (check_ != nullptr) {
-    uv_unref(reinterpret_cast<uv_handle_t*>(check_));
+  if (idle_ != nullptr) {
+    uv_idle_stop(idle_);
   }
 }
 
@@ -61,6 +81,8 @@ int Loop::close() {
     uv_check_stop(check_);
     close_and_delete(check_);
     check_ = nullptr;
+    close_and_delete(idle_);
+    idle_ = nullptr;
   }
   uv_walk(
       &loop_,
@@ -95,8 +117,9 @@ void Timer::start(uint64_t timeout_ms, std::function<void()> cb, uint64_t repeat
       [](uv_timer_t* t) {
         auto* self = static_cast<Timer*>(t->data);
         if (self != nullptr && self->cb_) {
-          // The callback may destroy the timer's owner: copy nothing after it.
-          self->cb_();
+          // Run a copy: the callback may re-arm this timer (replacing cb_) or destroy it.
+          std::function<void()> cb = self->cb_;
+          cb();
         }
       },
       timeout_ms, repeat_ms);

@@ -18,6 +18,16 @@ class Deletable {
   virtual ~Deletable() = default;
 };
 
+// Something with output to write once the current loop iteration's callbacks are done.
+// Batching every write of an iteration into one syscall per connection, and never writing
+// from inside the caller, keeps write errors from calling back into code that is still
+// on the stack.
+class Flushable {
+ public:
+  virtual ~Flushable() = default;
+  virtual void flush() = 0;
+};
+
 class Loop {
  public:
   Loop();
@@ -29,6 +39,9 @@ class Loop {
   static Loop& from(uv_loop_t* l) { return *static_cast<Loop*>(l->data); }
 
   void defer_delete(Deletable* obj);
+  // flush() runs once in this iteration's check phase; cancel before the object dies.
+  void schedule_flush(Flushable* f);
+  void cancel_flush(Flushable* f);
   // Runs until no handle is active; then closes what is left and returns uv_loop_close()'s result.
   int run();
   // Closes every remaining handle (walk) and runs until uv_loop_close succeeds.
@@ -38,9 +51,14 @@ class Loop {
  private:
   static void on_check(uv_check_t* h);
   void drain();
+  void want_check();
 
   uv_loop_t loop_;
   uv_check_t* check_ = nullptr;
+  // Active while work is queued: keeps the loop alive and makes the poll phase return at
+  // once, so queued flushes and deletes run in this iteration, not after the next event.
+  uv_idle_t* idle_ = nullptr;
+  std::vector<Flushable*> flushes_;
   std::vector<Deletable*> doomed_;
 };
 

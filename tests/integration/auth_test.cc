@@ -53,8 +53,8 @@ TEST_CASE("all four client credential forms are accepted", "[integration][auth]"
   };
   for (const auto& form : forms) {
     INFO("credentials in " << form.what);
-    Response r = rig.gbd.fetch("POST", model_path("generateContent") + form.query, form.headers,
-                               kPrompt);
+    Response r =
+        rig.gbd.fetch("POST", model_path("generateContent") + form.query, form.headers, kPrompt);
     CHECK(r.status == 200);
     check_upstream_request(rig.mock.last());
   }
@@ -72,8 +72,8 @@ TEST_CASE("a wrong or missing token gets 401 and never reaches upstream", "[inte
     Response r = fetch(rig.gbd.port(), "POST", model_path("generateContent"), headers, kPrompt);
     check_gemini_error(r, 401, "UNAUTHENTICATED");
   }
-  Response by_query = fetch(rig.gbd.port(), "POST", model_path("generateContent?key=sk-wrong"),
-                            {}, kPrompt);
+  Response by_query =
+      fetch(rig.gbd.port(), "POST", model_path("generateContent?key=sk-wrong"), {}, kPrompt);
   check_gemini_error(by_query, 401, "UNAUTHENTICATED");
   CHECK(rig.mock.stats().requests == 0);
 }

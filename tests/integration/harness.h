@@ -5,6 +5,7 @@
 // output of every process started by a test is printed when that test fails.
 #pragma once
 
+#include <llhttp.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -16,8 +17,6 @@
 #include <utility>
 #include <vector>
 
-#include <llhttp.h>
-
 namespace gbt {
 
 using namespace std::chrono_literals;
@@ -26,10 +25,18 @@ using Clock = std::chrono::steady_clock;
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// HTTP header names compare case-insensitively.
+bool same_header_name(std::string_view a, std::string_view b);
+// `s` in lower case (ASCII).
+std::string lowercase(std::string_view s);
+
 // The client token every test config accepts, and the model the tests ask for.
 inline constexpr std::string_view kToken = "sk-test-token-1";
 inline constexpr std::string_view kModel = "gemini-2.5-flash";
-inline constexpr std::string_view kPrompt = R"({"contents":[{"role":"user","parts":[{"text":"Hello"}]}]})";
+inline constexpr std::string_view kPrompt =
+    R"({"contents":[{"role":"user","parts":[{"text":"Hello"}]}]})";
+
+// --- Processes (process.cc)
 
 std::string read_file(const std::string& path);
 
@@ -93,6 +100,8 @@ struct RunResult {
 // Runs a command to completion (killed after `timeout`).
 RunResult run(const TempDir& dir, std::vector<std::string> argv, Ms timeout = 10s);
 
+// --- HTTP client (http_client.cc)
+
 // One HTTP response as the client saw it.
 struct Response {
   int status = 0;  // 0: no status line arrived in time
@@ -105,8 +114,8 @@ struct Response {
   bool has_header(std::string_view name) const;
 };
 
-// Builds "METHOD TARGET HTTP/1.1" with Host, the given headers and, when `body` is not
-// empty, a Content-Length.
+// Builds "METHOD TARGET HTTP/1.1" with Host, the given headers and, when there is a body
+// or the method is POST, a Content-Length.
 std::string http_request(std::string_view method, std::string_view target,
                          const Headers& headers = {}, std::string_view body = {});
 
@@ -121,7 +130,6 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   bool connected() const { return fd_ >= 0; }
-  void set_timeout(Ms timeout) { timeout_ = timeout; }
 
   // False when the bytes could not all be sent (peer gone).
   bool send(std::string_view bytes);
@@ -175,6 +183,8 @@ Response fetch(uint16_t port, std::string_view method, std::string_view target,
 // hop-by-hop ones, the framing (Content-Length, Transfer-Encoding) and Date. Names are
 // lowercased; the list is sorted.
 Headers end_to_end_headers(const Headers& headers);
+
+// --- gb-mock, gbd and shared checks (harness.cc)
 
 // The value of `key` in a logfmt line (quotes removed), or "<absent>".
 std::string logfmt_value(const std::string& line, std::string_view key);
@@ -265,10 +275,11 @@ class Gbd {
   std::string log_text() const { return process_.err_text(); }
   int stop(Ms timeout = 5s) { return process_.stop(timeout); }
 
-  // The lines with " ev=access " so far; wait_access waits until there are `n`.
+  // The lines with " ev=access " so far (GET /health has one too); wait_access waits
+  // until there are `n`.
   std::vector<std::string> access_lines() const;
   bool wait_access(size_t n, Ms timeout = 5s) const;
-  // attempts="..." of the n-th access line (0-based), waiting for it; "<none>" if absent.
+  // attempts="..." of the n-th access line (0-based), waiting for it; "<absent>" if absent.
   std::string attempts(size_t n, Ms timeout = 5s) const;
   // The pool keys that occur whole in gbd's output (must stay empty).
   std::vector<std::string> keys_in_log() const;
@@ -281,8 +292,6 @@ class Gbd {
   Response generate(Headers headers = {});
 
  private:
-  void start();
-
   std::string config_path_;
   std::vector<std::string> keys_;
   Process process_;

@@ -1,7 +1,6 @@
 // Gemini native routes are forwarded byte for byte: the same request answered by gb-mock
 // directly and through gbd gives the same status, body and end-to-end headers.
 #include <algorithm>
-
 #include <catch2/catch.hpp>
 
 #include "harness.h"
@@ -89,7 +88,8 @@ TEST_CASE("models get through gbd equals the upstream answer", "[integration][pa
 TEST_CASE("the /gemini prefix reaches the same upstream path", "[integration][passthrough]") {
   Rig rig(with_keys({"ok-1"}));
   Response direct = rig.mock.fetch("POST", model_path("generateContent"), "ok-1", kJson, kPrompt);
-  Response proxied = rig.gbd.fetch("POST", "/gemini" + model_path("generateContent"), kJson, kPrompt);
+  Response proxied =
+      rig.gbd.fetch("POST", "/gemini" + model_path("generateContent"), kJson, kPrompt);
   check_same(direct, proxied);
   CHECK(rig.mock.last().target == model_path("generateContent"));
 }

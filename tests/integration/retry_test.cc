@@ -4,10 +4,9 @@
 // The pool picks keys round robin, but which key a request starts with is not part of
 // the contract, so tests with one bad key send two requests: one of them starts with it.
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <set>
-
-#include <catch2/catch.hpp>
 
 #include "base/key_id.h"
 #include "harness.h"
@@ -93,6 +92,37 @@ TEST_CASE("a key answering API_KEY_INVALID is disabled after one try", "[integra
   CHECK(counts.disabled == 1);
   CHECK(counts.active == 1);
   CHECK(rig.gbd.keys_in_log().empty());
+}
+
+TEST_CASE("a key answering 403 is disabled after one try", "[integration][retry]") {
+  Rig rig(with_keys({"denied-a", "ok-1"}));
+  std::string retried = trail({{"denied-a", "403"}, {"ok-1", "200"}});
+  int tried_denied = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    CHECK(rig.gbd.generate().status == 200);
+    tried_denied += rig.gbd.attempts(i) == retried;
+  }
+  CHECK(tried_denied == 1);
+  CHECK(health_counts(rig.gbd.port(), "gemini").disabled == 1);
+}
+
+TEST_CASE("a key is disabled after max_failures failures in a row", "[integration][retry]") {
+  GbdConfig config = with_keys({"fail503-a", "ok-1"});
+  config.max_failures = 2;
+  Rig rig(config);
+  std::string retried = trail({{"fail503-a", "503"}, {"ok-1", "200"}});
+  int failures = 0;
+  size_t sent = 0;
+  for (; sent < 8 && failures < 2; ++sent) {
+    CHECK(rig.gbd.generate().status == 200);
+    failures += rig.gbd.attempts(sent) == retried;
+  }
+  REQUIRE(failures == 2);
+  for (size_t i = sent; i < sent + 3; ++i) {
+    CHECK(rig.gbd.generate().status == 200);
+    CHECK(rig.gbd.attempts(i) == trail({{"ok-1", "200"}}));
+  }
+  CHECK(health_counts(rig.gbd.port(), "gemini").disabled == 1);
 }
 
 TEST_CASE("all keys rate limited gives 429 with Retry-After", "[integration][retry]") {

@@ -1,11 +1,10 @@
 // gbd's HTTP server: limits, timeouts, malformed requests, 100-continue, pipelining and
 // chunked request bodies.
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
-
-#include <catch2/catch.hpp>
 
 #include "harness.h"
 
@@ -64,8 +63,8 @@ TEST_CASE("a body over max_body gets 413", "[integration][server]") {
 TEST_CASE("headers over max_header get 431", "[integration][server]") {
   Rig rig;
   HttpClient client(rig.gbd.port());
-  REQUIRE(client.send(head("GET", "/v1beta/models") + "X-Big: " + std::string(9000, 'a') +
-                      "\r\n\r\n"));
+  REQUIRE(
+      client.send(head("GET", "/v1beta/models") + "X-Big: " + std::string(9000, 'a') + "\r\n\r\n"));
   CHECK(client.read_response().status == 431);
   CHECK(rig.mock.stats().requests == 0);
 }
@@ -157,7 +156,8 @@ TEST_CASE("Expect: 100-continue gets 100 Continue before the answer", "[integrat
   HttpClient client(rig.gbd.port());
   REQUIRE(client.send(head("POST", model_path("generateContent")) +
                       "Content-Type: application/json\r\nExpect: 100-continue\r\n"
-                      "Content-Length: " + std::to_string(kPrompt.size()) + "\r\n\r\n"));
+                      "Content-Length: " +
+                      std::to_string(kPrompt.size()) + "\r\n\r\n"));
   CHECK(client.read_response().status == 100);
   REQUIRE(client.send(kPrompt));
   Response r = client.read_response();

@@ -3,10 +3,9 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <optional>
 #include <thread>
-
-#include <catch2/catch.hpp>
 
 #include "base/key_id.h"
 #include "harness.h"
@@ -43,8 +42,7 @@ long wait_open(Mock& mock, long n, Ms timeout) {
 
 }  // namespace
 
-TEST_CASE("a reset after the first byte of an SSE stream is not retried",
-          "[integration][stream]") {
+TEST_CASE("a reset after the first byte of an SSE stream is not retried", "[integration][stream]") {
   Rig rig(with_keys({"reset-after-2-chunks-a", "ok-1"}));
   Headers mock_headers = {{"x-mock-chunks", "10"}};
   Response direct = rig.mock.fetch("POST", model_path("streamGenerateContent?alt=sse"),
@@ -69,8 +67,8 @@ TEST_CASE("a reset after the first byte of an SSE stream is not retried",
     // The client must be able to tell the answer is incomplete: either the chunked body
     // has no terminator, or the stream ends with an error event.
     bool cut = !r.complete && client.peer_closed();
-    bool error_event = r.complete && r.body.find("data: {\"error\"", direct.body.size()) !=
-                                         std::string::npos;
+    bool error_event =
+        r.complete && r.body.find("data: {\"error\"", direct.body.size()) != std::string::npos;
     CHECK((cut || error_event));
   }
   REQUIRE(cut_request);
@@ -106,8 +104,8 @@ TEST_CASE("a slow reader gets every byte of a 50 MB stream in bounded memory",
   config.stream_idle_timeout = "2s";
   Rig rig(config);
   Headers big = {{"x-mock-chunks", "25000"}, {"x-mock-chunk-bytes", "2000"}};
-  Response direct = rig.mock.fetch("POST", model_path("streamGenerateContent?alt=sse"), "ok-1",
-                                   big, kPrompt, 30s);
+  Response direct = rig.mock.fetch("POST", model_path("streamGenerateContent?alt=sse"), "ok-1", big,
+                                   kPrompt, 30s);
   REQUIRE(direct.status == 200);
   REQUIRE(direct.complete);
   REQUIRE(direct.body.size() > 50'000'000);
@@ -151,9 +149,8 @@ TEST_CASE("a client that goes away mid-stream closes the upstream connection",
   Rig rig(with_keys({"ok-1"}));
   REQUIRE(rig.mock.stats().open == 0);
   HttpClient client(rig.gbd.port());
-  REQUIRE(client.send(sse_request({{"x-mock-chunks", "100000"},
-                                   {"x-mock-chunk-bytes", "1000"},
-                                   {"x-mock-delay-ms", "20"}})));
+  REQUIRE(client.send(sse_request(
+      {{"x-mock-chunks", "100000"}, {"x-mock-chunk-bytes", "1000"}, {"x-mock-delay-ms", "20"}})));
   REQUIRE(client.read_head().status == 200);
   CHECK_FALSE(client.read_body(4096).empty());
   CHECK(rig.mock.stats().open == 1);
@@ -168,8 +165,8 @@ TEST_CASE("a client that goes away mid-stream closes the upstream connection",
 TEST_CASE("SIGTERM lets an in-flight stream finish, then gbd exits 0", "[integration][stream]") {
   Rig rig(with_keys({"ok-1"}));
   Headers slow = {{"x-mock-chunks", "5"}, {"x-mock-delay-ms", "200"}};
-  Response direct = rig.mock.fetch("POST", model_path("streamGenerateContent?alt=sse"), "ok-1",
-                                   slow, kPrompt);
+  Response direct =
+      rig.mock.fetch("POST", model_path("streamGenerateContent?alt=sse"), "ok-1", slow, kPrompt);
   REQUIRE(direct.status == 200);
 
   HttpClient client(rig.gbd.port());
@@ -183,6 +180,8 @@ TEST_CASE("SIGTERM lets an in-flight stream finish, then gbd exits 0", "[integra
   CHECK(client.message_done());
   CHECK(body == direct.body);
   CHECK(client.wait_closed(2s));  // stopping: no keep-alive after the last response
+  client.close();
+  INFO("upstream connections still open after the stream: " << rig.mock.stats().open);
   CHECK(rig.gbd.process().wait_exit(5s).value_or(-1) == 0);  // -1: still running
   REQUIRE(rig.gbd.wait_access(1));
   CHECK(logfmt_value(rig.gbd.access_lines()[0], "end") == "ok");

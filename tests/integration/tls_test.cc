@@ -24,10 +24,9 @@ void openssl(const TempDir& dir, std::vector<std::string> args) {
 // A self-signed CA named `name` (EC P-256 keys keep this fast).
 std::string make_ca(const TempDir& dir, const std::string& name) {
   openssl(dir, {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                "-nodes", "-days", "2", "-subj", "/CN=" + name, "-keyout",
-                dir.file(name + ".key"), "-out", dir.file(name + ".crt"), "-addext",
-                "basicConstraints=critical,CA:TRUE", "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign"});
+                "-nodes", "-days", "2", "-subj", "/CN=" + name, "-keyout", dir.file(name + ".key"),
+                "-out", dir.file(name + ".crt"), "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign"});
   return dir.file(name + ".crt");
 }
 
@@ -41,12 +40,12 @@ Pki make_pki(const TempDir& dir) {
                               "basicConstraints=CA:FALSE\n"
                               "keyUsage=digitalSignature\n"
                               "extendedKeyUsage=serverAuth\n");
-  openssl(dir, {"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-subj", "/CN=localhost", "-keyout", pki.server_key, "-out",
-                dir.file("server.csr")});
+  openssl(dir,
+          {"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj",
+           "/CN=localhost", "-keyout", pki.server_key, "-out", dir.file("server.csr")});
   openssl(dir, {"x509", "-req", "-in", dir.file("server.csr"), "-CA", pki.ca_cert, "-CAkey",
-                dir.file("test-ca.key"), "-CAcreateserial", "-days", "2", "-extfile", ext,
-                "-out", pki.server_cert});
+                dir.file("test-ca.key"), "-CAcreateserial", "-days", "2", "-extfile", ext, "-out",
+                pki.server_cert});
   return pki;
 }
 

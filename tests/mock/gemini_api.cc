@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 
 #include "errors.h"
 #include "http/request.h"
@@ -60,7 +61,7 @@ std::string json_syntax_message(std::string_view body, size_t offset) {
   size_t to = std::min(
       {line_end == std::string_view::npos ? body.size() : line_end, offset + 20, body.size()});
   msg += '\n';
-  msg.append(body.substr(from, to - from));
+  msg += valid_utf8(body.substr(from, to - from));
   msg += '\n';
   msg.append(offset - from, ' ');
   msg += '^';
@@ -154,6 +155,9 @@ std::unique_ptr<GenerationPlan> make_plan(const http::Request& req, const rapidj
   bool has_body_bytes = header_uint(req.headers, "x-mock-body-bytes", kMaxBodyBytes, &body_bytes);
   if (streaming) {
     header_uint(req.headers, "x-mock-chunks", kMaxChunks, &p->chunks);
+    if (p->chunks == 0) {
+      return p;  // no text events: the stream is the final event alone, with no text
+    }
     uint64_t chunk_bytes = 0;
     if (header_uint(req.headers, "x-mock-chunk-bytes", kMaxChunkBytes, &chunk_bytes) &&
         chunk_bytes > 0) {
@@ -189,17 +193,23 @@ Reply answer(const http::Request& req, const rapidjson::Value& doc, const Call& 
       }
       size_t start = 0;
       if (http::query_param(req.query(), "pageToken", &token) && !token.empty()) {
+        // Clients may or may not percent-encode the token's base64 '+', '/' and '='.
         std::string decoded;
-        http::percent_decode(token, &decoded);
-        if (!page_token_index(decoded, &start)) {
+        if (!page_token_index(token, &start) &&
+            !(http::percent_decode(token, &decoded) && page_token_index(decoded, &start))) {
           return owned(400, error_body(400, "Invalid page token."), c);
         }
       }
-      r.body = models_page_body(start, effective_page_size(page_size));
+      uint64_t size_wanted = effective_page_size(page_size);
+      if (start == 0 && size_wanted >= kModelCount) {
+        r.fixed_body = &all_models_body();
+      } else {
+        r.body = models_page_body(start, size_wanted);
+      }
       return r;
     }
     case ApiMethod::get_model:
-      r.body = model_body(*model);
+      r.fixed_body = &cached_model_body(*model);
       return r;
     case ApiMethod::generate: {
       auto plan = make_plan(req, doc, model->name, false);
@@ -265,52 +275,32 @@ void shape(Reply& r, const Scenario& s) {
   }
 }
 
-}  // namespace
-
-Reply MockServer::decide(http::Request& req, std::string* key) {
-  Call c;
-  if (!parse_route(req.method, req.path(), &c.route)) {
-    return fixed(404, method_not_found_body(), c);
-  }
-  if (c.route.method == ApiMethod::stream) {
-    std::string alt;
-    bool sse = http::query_param(req.query(), "alt", &alt) && alt == "sse";
-    c.wrap_errors = !sse;
-    c.framing = !sse ? Framing::json_array : opts_.sse_lf ? Framing::sse_lf : Framing::sse_crlf;
-  }
-
-  if (const std::string* h = req.headers.find("x-goog-api-key")) {
-    *key = *h;
-  } else if (std::string raw; http::query_param(req.query(), "key", &raw)) {
-    http::percent_decode(raw, key);
-  }
-  if (key->empty()) {
-    return fixed(403, unregistered_caller_body(), c);
-  }
-  Scenario s = parse_scenario(*key);
+// A refusal based on the key alone (before the body is read), if any.
+std::optional<Reply> refuse_key(const Scenario& s, const std::string& key, const Call& c) {
   switch (s.kind) {
     case ScenarioKind::invalid:
       return fixed(400, api_key_invalid_body(), c);
     case ScenarioKind::denied:
       return fixed(403, leaked_key_body(), c);
     case ScenarioKind::suspended:
-      return owned(403, suspended_body(*key), c);
+      return owned(403, suspended_body(key), c);
     case ScenarioKind::blocked:
       return owned(403,
                    blocked_body("google.ai.generativelanguage." + std::string(c.route.version) +
                                 "." + std::string(rpc_name(c.route.method))),
                    c);
     default:
-      break;
+      return std::nullopt;
   }
+}
 
-  // The body: JSON syntax, then its shape against the request message.
-  rapidjson::MemoryPoolAllocator<> value_alloc(t_value_buf, sizeof t_value_buf);
-  rapidjson::MemoryPoolAllocator<> stack_alloc(t_stack_buf, sizeof t_stack_buf);
-  Doc doc(&value_alloc, 1024, &stack_alloc);
+// Parses a POST body into doc and checks its shape; an empty body is {}.
+std::optional<Reply> refuse_body(const http::Request& req, Doc& doc, const Call& c) {
   doc.SetObject();
-  bool has_body = req.method == "POST";
-  if (has_body && !req.body.empty()) {
+  if (req.method != "POST") {
+    return std::nullopt;
+  }
+  if (!req.body.empty()) {
     doc.Parse<rapidjson::kParseValidateEncodingFlag>(req.body.data(), req.body.size());
     if (doc.HasParseError()) {
       std::string msg = json_syntax_message(req.body, doc.GetErrorOffset());
@@ -322,32 +312,33 @@ Reply MockServer::decide(http::Request& req, std::string* key) {
       return owned(400, bad_request_body(msg, {{"", msg}}), c);
     }
   }
-  if (has_body) {
-    ProtoChecker checker;
-    checker.check(doc, request_type(c.route.method));
-    if (!checker.ok()) {
-      return owned(400, bad_request_body(checker.message(), checker.violations()), c);
-    }
+  ProtoChecker checker;
+  checker.check(doc, request_type(c.route.method));
+  if (!checker.ok()) {
+    return owned(400, bad_request_body(checker.message(), checker.violations()), c);
   }
+  return std::nullopt;
+}
 
-  const ModelInfo* model = nullptr;
-  if (c.route.method != ApiMethod::list_models) {
-    model = find_model(c.route.model);
-    const MethodInfo* mi = method_info(c.route.method);
-    if (model == nullptr || (mi != nullptr && !model_supports(*model, mi->needs))) {
-      return owned(404,
-                   model_not_found_body(c.route.model, c.route.version,
-                                        mi != nullptr ? mi->message_name : "GetModel"),
-                   c);
-    }
+// The model of the path, or the 404 Google gives for it (models.list has none).
+std::optional<Reply> refuse_model(const Call& c, const ModelInfo** model) {
+  if (c.route.method == ApiMethod::list_models) {
+    return std::nullopt;
   }
-  if (has_body) {
-    auto errors = check_semantics(c.route.method, doc, c.route.model);
-    if (!errors.empty()) {
-      return owned(400, error_body(400, join_lines(errors)), c);
-    }
+  *model = find_model(c.route.model);
+  const MethodInfo* mi = method_info(c.route.method);
+  if (*model != nullptr && (mi == nullptr || model_supports(**model, mi->needs))) {
+    return std::nullopt;
   }
+  return owned(404,
+               model_not_found_body(c.route.model, c.route.version,
+                                    mi != nullptr ? mi->message_name : "GetModel"),
+               c);
+}
 
+// Quota and failure scenarios, once the request itself is known to be fine.
+std::optional<Reply> refuse_quota(SharedState& shared, const Scenario& s, const std::string& key,
+                                  const Call& c, const ModelInfo* model) {
   std::string_view quota_model = model != nullptr ? model->name : "gemini-2.5-flash";
   switch (s.kind) {
     case ScenarioKind::ratelimit:
@@ -362,14 +353,59 @@ Reply MockServer::decide(http::Request& req, std::string* key) {
     case ScenarioKind::fail503:
       return fixed(503, unavailable_body(), c);
     case ScenarioKind::flaky:
-      if (shared_.flaky_hit(*key) < s.n) {
+      if (shared.flaky_hit(key) < s.n) {
         return fixed(503, unavailable_body(), c);
       }
-      break;
+      return std::nullopt;
     default:
-      break;
+      return std::nullopt;
   }
+}
 
+}  // namespace
+
+Reply MockServer::decide(http::Request& req, std::string* key) {
+  Call c;
+  if (!parse_route(req.method, req.path(), &c.route)) {
+    return fixed(404, method_not_found_body(), c);
+  }
+  if (c.route.method == ApiMethod::stream) {
+    std::string alt;
+    bool sse = http::query_param(req.query(), "alt", &alt) && alt == "sse";
+    c.wrap_errors = !sse;
+    c.framing = !sse ? Framing::json_array : opts_.sse_lf ? Framing::sse_lf : Framing::sse_crlf;
+  }
+  if (const std::string* h = req.headers.find("x-goog-api-key")) {
+    *key = *h;
+  } else if (std::string raw; http::query_param(req.query(), "key", &raw)) {
+    http::percent_decode(raw, key);
+  }
+  if (key->empty()) {
+    return fixed(403, unregistered_caller_body(), c);
+  }
+  Scenario s = parse_scenario(*key);
+  if (auto r = refuse_key(s, *key, c)) {
+    return std::move(*r);
+  }
+  rapidjson::MemoryPoolAllocator<> value_alloc(t_value_buf, sizeof t_value_buf);
+  rapidjson::MemoryPoolAllocator<> stack_alloc(t_stack_buf, sizeof t_stack_buf);
+  Doc doc(&value_alloc, 1024, &stack_alloc);
+  if (auto r = refuse_body(req, doc, c)) {
+    return std::move(*r);
+  }
+  const ModelInfo* model = nullptr;
+  if (auto r = refuse_model(c, &model)) {
+    return std::move(*r);
+  }
+  if (req.method == "POST") {
+    auto errors = check_semantics(c.route.method, doc, c.route.model);
+    if (!errors.empty()) {
+      return owned(400, error_body(400, join_lines(errors)), c);
+    }
+  }
+  if (auto r = refuse_quota(shared_, s, *key, c, model)) {
+    return std::move(*r);
+  }
   Reply r = answer(req, doc, c, model, s);
   if (r.status == 200) {
     shape(r, s);

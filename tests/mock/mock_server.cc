@@ -2,8 +2,19 @@
 
 #include "errors.h"
 #include "http/status.h"
+#include "json_out.h"
 
 namespace gb::mock {
+
+namespace {
+
+// A body that is not UTF-8 (the API rejected it, but the test still wants to see it) must not
+// make /_mock/last unparsable.
+void append_json_bytes(std::string& out, std::string_view s) {
+  http::append_json_string(out, valid_utf8(s));
+}
+
+}  // namespace
 
 // ---------------------------------------------------------------- SharedState
 
@@ -49,23 +60,23 @@ std::string SharedState::last_json() const {
     }
   }
   std::string out = "{\"method\":";
-  http::append_json_string(out, last != nullptr ? last->method : "");
+  append_json_bytes(out, last != nullptr ? last->method : "");
   out += ",\"target\":";
-  http::append_json_string(out, last != nullptr ? last->target : "");
+  append_json_bytes(out, last != nullptr ? last->target : "");
   out += ",\"headers\":[";
   if (last != nullptr) {
     for (size_t i = 0; i < last->headers.size(); ++i) {
       out += i == 0 ? "[" : ",[";
-      http::append_json_string(out, last->headers[i].name);
+      append_json_bytes(out, last->headers[i].name);
       out += ',';
-      http::append_json_string(out, last->headers[i].value);
+      append_json_bytes(out, last->headers[i].value);
       out += ']';
     }
   }
   out += "],\"body\":";
-  http::append_json_string(out, last != nullptr ? last->body : "");
+  append_json_bytes(out, last != nullptr ? last->body : "");
   out += ",\"api_key\":";
-  http::append_json_string(out, last != nullptr ? last->key : "");
+  append_json_bytes(out, last != nullptr ? last->key : "");
   out += '}';
   return out;
 }

@@ -67,7 +67,10 @@ class MockServer {
   void handle(http::Exchange& ex);
 
  private:
+  // GET /_mock/stats, GET /_mock/last, POST /_mock/reset.
   void handle_control(http::Exchange& ex);
+  // Everything about the answer to an API request (gemini_api.cc); *key gets the API key
+  // used, empty if none.
   Reply decide(http::Request& req, std::string* key);
 
   uv::Loop& loop_;

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "json_out.h"
 
@@ -164,6 +165,18 @@ inline std::string model_body(const ModelInfo& m) {
   return out;
 }
 
+// The bodies asked for most often, rendered once.
+inline const std::string& cached_model_body(const ModelInfo& m) {
+  static const std::vector<std::string> bodies = [] {
+    std::vector<std::string> v;
+    for (const ModelInfo& x : kModels) {
+      v.push_back(model_body(x));
+    }
+    return v;
+  }();
+  return bodies[static_cast<size_t>(&m - kModels)];
+}
+
 inline std::string base64_encode(std::string_view in) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -231,6 +244,12 @@ inline std::string models_page_body(size_t start, uint64_t page_size) {
   }
   j.end_object();
   return out;
+}
+
+// The whole catalog on one page (any pageSize from 6 up gives these bytes).
+inline const std::string& all_models_body() {
+  static const std::string body = models_page_body(0, kModelCount);
+  return body;
 }
 
 }  // namespace gb::mock

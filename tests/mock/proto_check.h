@@ -11,6 +11,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +24,7 @@ namespace gb::mock {
 class ProtoChecker {
  public:
   // Walks `obj` (a JSON object) against `type`; violations accumulate.
-  void check(const rapidjson::Value& obj, const MessageType& type) { walk(obj, type, ""); }
+  void check(const rapidjson::Value& obj, const MessageType& type) { walk(obj, type, nullptr); }
 
   bool ok() const { return violations_.empty(); }
   const std::vector<FieldViolation>& violations() const { return violations_; }
@@ -42,9 +43,30 @@ class ProtoChecker {
  private:
   static constexpr size_t kMaxViolations = 20;
 
-  static std::string join(const std::string& path, std::string_view name) {
-    return path.empty() ? std::string(name) : path + "." + std::string(name);
-  }
+  // A location in the request, kept as a chain of stack frames; it becomes a string only
+  // when a violation names it, so a valid body costs no allocation here.
+  struct Path {
+    const Path* parent = nullptr;
+    std::string_view name;   // proto (snake_case) field name
+    int64_t index = -1;      // element of a repeated field or map entry
+    bool map_value = false;  // `name[index].value`
+
+    std::string str() const {
+      std::string out = parent != nullptr ? parent->str() : std::string();
+      if (!out.empty()) {
+        out += '.';
+      }
+      out += name;
+      if (index >= 0) {
+        out += "[" + std::to_string(index) + "]";
+      }
+      if (map_value) {
+        out += ".value";
+      }
+      return out;
+    }
+  };
+  static std::string str(const Path* p) { return p != nullptr ? p->str() : std::string(); }
 
   void add(std::string field, std::string description) {
     if (violations_.size() < kMaxViolations) {
@@ -52,7 +74,8 @@ class ProtoChecker {
     }
   }
 
-  void unknown_name(std::string_view key, const std::string& path, std::string_view why) {
+  void unknown_name(std::string_view key, const Path* at, std::string_view why) {
+    std::string path = str(at);
     std::string d = "Invalid JSON payload received. Unknown name \"" + std::string(key) + "\"";
     if (!path.empty()) {
       d += " at '" + path + "'";
@@ -103,7 +126,8 @@ class ProtoChecker {
     return "TYPE_UNKNOWN";
   }
 
-  void invalid_value(const std::string& path, const FieldSpec& f, const rapidjson::Value& v) {
+  void invalid_value(const Path& at, const FieldSpec& f, const rapidjson::Value& v) {
+    std::string path = at.str();
     add(path, "Invalid value at '" + path + "' (" + type_label(f) + "), " + render(v));
   }
 
@@ -181,14 +205,14 @@ class ProtoChecker {
     }
   }
 
-  void check_one(const rapidjson::Value& v, const FieldSpec& f, const std::string& path) {
+  void check_one(const rapidjson::Value& v, const FieldSpec& f, const Path& path) {
     switch (f.kind) {
       case FieldKind::message:
         if (!v.IsObject()) {
           invalid_value(path, f, v);
           return;
         }
-        walk(v, f.type(), path);
+        walk(v, f.type(), &path);
         return;
       case FieldKind::schema_map: {
         if (!v.IsObject()) {
@@ -197,7 +221,7 @@ class ProtoChecker {
         }
         size_t i = 0;
         for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it, ++i) {
-          std::string entry = path + "[" + std::to_string(i) + "].value";
+          Path entry{path.parent, path.name, static_cast<int64_t>(i), true};
           if (it->value.IsNull()) {
             continue;
           }
@@ -205,7 +229,7 @@ class ProtoChecker {
             invalid_value(entry, f, it->value);
             continue;
           }
-          walk(it->value, f.type(), entry);
+          walk(it->value, f.type(), &entry);
         }
         return;
       }
@@ -213,8 +237,9 @@ class ProtoChecker {
         if (!v.IsString()) {
           invalid_value(path, f, v);
         } else if (!is_base64({v.GetString(), v.GetStringLength()})) {
-          add(path, "Invalid value at '" + path + "' (TYPE_BYTES), Base64 decoding failed for " +
-                        render(v));
+          std::string at = path.str();
+          add(at, "Invalid value at '" + at + "' (TYPE_BYTES), Base64 decoding failed for " +
+                      render(v));
         }
         return;
       default:
@@ -225,7 +250,7 @@ class ProtoChecker {
     }
   }
 
-  void walk(const rapidjson::Value& obj, const MessageType& type, const std::string& path) {
+  void walk(const rapidjson::Value& obj, const MessageType& type, const Path* path) {
     for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
       std::string_view key(it->name.GetString(), it->name.GetStringLength());
       const FieldSpec* f = type.find(key);
@@ -237,7 +262,7 @@ class ProtoChecker {
       if (v.IsNull()) {
         continue;
       }
-      std::string fpath = join(path, f->snake);
+      Path fpath{path, f->snake};
       if (!f->repeated) {
         if (v.IsArray()) {
           unknown_name(key, path, "Proto field is not repeating, cannot start list.");
@@ -252,7 +277,7 @@ class ProtoChecker {
       }
       for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
         if (!v[i].IsNull()) {
-          check_one(v[i], *f, fpath + "[" + std::to_string(i) + "]");
+          check_one(v[i], *f, Path{path, f->snake, static_cast<int64_t>(i)});
         }
       }
     }

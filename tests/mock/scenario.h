@@ -134,42 +134,4 @@ inline Scenario parse_scenario(std::string_view key) {
   return s;  // unknown prefix: an invalid key
 }
 
-inline const char* scenario_name(ScenarioKind k) {
-  switch (k) {
-    case ScenarioKind::ok:
-      return "ok";
-    case ScenarioKind::invalid:
-      return "invalid";
-    case ScenarioKind::denied:
-      return "denied";
-    case ScenarioKind::suspended:
-      return "suspended";
-    case ScenarioKind::blocked:
-      return "blocked";
-    case ScenarioKind::ratelimit:
-      return "ratelimit";
-    case ScenarioKind::perday:
-      return "perday";
-    case ScenarioKind::fail500:
-      return "fail500";
-    case ScenarioKind::fail503:
-      return "fail503";
-    case ScenarioKind::slow:
-      return "slow";
-    case ScenarioKind::reset:
-      return "reset";
-    case ScenarioKind::reset_after:
-      return "reset_after";
-    case ScenarioKind::truncate:
-      return "truncate";
-    case ScenarioKind::midstream_error:
-      return "midstream_error";
-    case ScenarioKind::flaky:
-      return "flaky";
-    case ScenarioKind::hang:
-      return "hang";
-  }
-  return "?";
-}
-
 }  // namespace gb::mock

@@ -16,6 +16,7 @@ constexpr uint64_t kFlushPollMs = 1;
 
 http::Headers reply_headers(const Reply& r) {
   http::Headers h;
+  h.list().reserve(7);
   if (r.event_stream) {
     h.add("Content-Type", "text/event-stream");
     h.add("Content-Disposition", "attachment");

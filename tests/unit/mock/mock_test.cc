@@ -124,6 +124,16 @@ TEST_CASE("JsonOut writes Google's two layouts", "[mock]") {
         "  \"n\": 0,\n  \"e\": {}\n}");
 }
 
+TEST_CASE("client bytes are made valid UTF-8 before they are echoed", "[mock]") {
+  CHECK(valid_utf8("plain \xc3\xa9") == "plain \xc3\xa9");
+  CHECK(valid_utf8("a\xff"
+                   "b") ==
+        "a\xEF\xBF\xBD"
+        "b");
+  CHECK(valid_utf8("\xc3") == "\xEF\xBF\xBD");
+  CHECK(valid_utf8("\xe2\x82\xac") == "\xe2\x82\xac");
+}
+
 TEST_CASE("error bodies are valid JSON with Google's envelope", "[mock]") {
   const std::string bodies[] = {api_key_invalid_body(),
                                 unregistered_caller_body(),
