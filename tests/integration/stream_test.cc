@@ -136,7 +136,13 @@ TEST_CASE("a slow reader gets every byte of a 50 MB stream in bounded memory",
   }
   INFO("gbd RSS idle " << idle_kib << " KiB, peak " << peak_kib << " KiB; got " << body.size()
                        << " of " << direct.body.size() << " bytes");
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in quarantine, so RSS says nothing about gbd's
+  // buffering there; the plain build checks the bound.
+  (void)peak_kib;
+#else
   CHECK(peak_kib - idle_kib < 30 * 1024);
+#endif
   CHECK(client.message_done());
   CHECK(body.size() == direct.body.size());
   CHECK((body == direct.body));  // not printed: 50 MB
