@@ -11,7 +11,13 @@
 namespace gb::http {
 
 namespace {
-ClientConn* conn_of(llhttp_t* p) { return static_cast<ClientConn*>(p->data); }
+// Bounds on an upstream's response head; a larger one is a malformed response.
+constexpr size_t kMaxHeaderBytes = 64 << 10;
+constexpr size_t kMaxHeaders = 256;
+
+ClientConn* conn_of(llhttp_t* p) {
+  return static_cast<ClientConn*>(p->data);
+}
 
 Error upstream_error(Errc code, std::string context, int uv_err = 0) {
   Error e = Error::make(code, Side::upstream, std::move(context));
@@ -58,8 +64,8 @@ void ClientConn::arm(uint64_t ms, Errc code, const char* what) {
   timer_.start(ms, [this, code, what] { fail(upstream_error(code, what)); });
 }
 
-void ClientConn::send(std::string head, std::shared_ptr<const std::string> body,
-                      ResponseSink* sink, const ClientTimeouts& t) {
+void ClientConn::send(std::string head, std::shared_ptr<const std::string> body, ResponseSink* sink,
+                      const ClientTimeouts& t) {
   sink_ = sink;
   head_ = std::move(head);
   body_ = std::move(body);
@@ -124,8 +130,8 @@ void ClientConn::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res) {
 
 void ClientConn::connect_next() {
   if (next_addr_ == nullptr) {
-    fail(upstream_error(Errc::connect_failed, "cannot connect to " + origin_.authority() + ": " +
-                                                  last_connect_error_));
+    fail(upstream_error(Errc::connect_failed,
+                        "cannot connect to " + origin_.authority() + ": " + last_connect_error_));
     return;
   }
   addrinfo* a = next_addr_;
@@ -184,6 +190,7 @@ void ClientConn::on_stream_ready() {
 void ClientConn::write_request() {
   llhttp_init(&parser_, HTTP_RESPONSE, &settings());
   parser_.data = this;
+  collector_.reset(&headers_);
   arm(timeouts_.response_ms, Errc::read_timeout, "no response headers within upstream_timeout");
   // Queued, not sent: head and body leave in one writev after this callback returns.
   stream_->write(std::move(head_));
@@ -250,8 +257,9 @@ void ClientConn::on_stream_data(const char* data, size_t n) {
   }
   if (err != HPE_OK) {
     const char* reason = llhttp_get_error_reason(&parser_);
-    fail(upstream_error(Errc::bad_upstream_response,
-                        std::string("malformed response: ") + (reason ? reason : llhttp_errno_name(err))));
+    fail(upstream_error(
+        Errc::bad_upstream_response,
+        std::string("malformed response: ") + (reason ? reason : llhttp_errno_name(err))));
   }
 }
 
@@ -266,9 +274,9 @@ void ClientConn::on_stream_eof() {
       finish_response();
       return;
     }
-    fail(upstream_error(Errc::upstream_reset, response_started_
-                                                  ? "upstream closed the connection mid-response"
-                                                  : "upstream closed the connection before answering"));
+    fail(upstream_error(Errc::upstream_reset,
+                        response_started_ ? "upstream closed the connection mid-response"
+                                          : "upstream closed the connection before answering"));
     return;
   }
   destroy();
@@ -358,44 +366,22 @@ int ClientConn::on_status(llhttp_t* p, const char*, size_t) {
 
 int ClientConn::on_header_field(llhttp_t* p, const char* at, size_t n) {
   ClientConn* c = conn_of(p);
-  if (c->field_done_) {
-    c->field_.clear();
-    c->field_done_ = false;
-  }
-  c->field_.append(at, n);
-  if (c->field_.size() > (64 << 10)) {
-    return HPE_USER;
-  }
-  return 0;
+  c->collector_.field(at, n);
+  return c->collector_.field_size() > kMaxHeaderBytes ? HPE_USER : 0;
 }
 
 int ClientConn::on_header_value(llhttp_t* p, const char* at, size_t n) {
   ClientConn* c = conn_of(p);
-  if (!c->in_value_) {
-    c->headers_.add(c->field_, std::string());
-    c->field_done_ = true;
-    c->in_value_ = true;
-  }
-  std::string& v = c->headers_.list().back().value;
-  v.append(at, n);
-  if (v.size() > (64 << 10) || c->headers_.size() > 256) {
+  if (!c->collector_.value(at, n)) {
     return HPE_USER;
   }
-  return 0;
+  bool too_big =
+      c->headers_.list().back().value.size() > kMaxHeaderBytes || c->headers_.size() > kMaxHeaders;
+  return too_big ? HPE_USER : 0;
 }
 
 int ClientConn::on_header_value_complete(llhttp_t* p) {
-  ClientConn* c = conn_of(p);
-  if (!c->in_value_) {
-    c->headers_.add(c->field_, std::string());
-    c->field_done_ = true;
-  }
-  c->in_value_ = false;
-  std::string& v = c->headers_.list().back().value;
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
-    v.pop_back();
-  }
-  return 0;
+  return conn_of(p)->collector_.value_complete() ? 0 : HPE_USER;
 }
 
 int ClientConn::on_headers_complete(llhttp_t* p) {
@@ -404,6 +390,7 @@ int ClientConn::on_headers_complete(llhttp_t* p) {
   if (c->status_ >= 100 && c->status_ < 200) {
     // Interim responses (100 Continue) are not forwarded; wait for the final one.
     c->headers_.clear();
+    c->collector_.reset(&c->headers_);
     return 0;
   }
   c->arm(c->timeouts_.idle_ms, Errc::read_timeout, "upstream stalled mid-response");

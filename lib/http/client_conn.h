@@ -16,6 +16,7 @@
 
 #include "base/error.h"
 #include "base/url.h"
+#include "http/header_collector.h"
 #include "http/headers.h"
 #include "net/stream.h"
 #include "uv/loop.h"
@@ -119,9 +120,7 @@ class ClientConn : public net::StreamOwner, public uv::Deletable {
   llhttp_t parser_;
   int status_ = 0;
   Headers headers_;
-  std::string field_;
-  bool field_done_ = false;
-  bool in_value_ = false;
+  HeaderCollector collector_;
   uv::Timer timer_;
 };
 

@@ -12,13 +12,10 @@ constexpr uint64_t kMaxChunkExtBytes = 4096;
 // Unparsed input kept while a request is being answered; past this we stop reading.
 constexpr size_t kMaxPipelined = 256 << 10;
 
-ServerConn* conn_of(llhttp_t* p) { return static_cast<ServerConn*>(p->data); }
-
-void trim_ows_tail(std::string& s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.pop_back();
-  }
+ServerConn* conn_of(llhttp_t* p) {
+  return static_cast<ServerConn*>(p->data);
 }
+
 }  // namespace
 
 // ---------------------------------------------------------------- Exchange
@@ -111,11 +108,17 @@ void Exchange::abort() {
   conn_->destroy();
 }
 
-size_t Exchange::queued() const { return conn_->stream_->write_queue_size(); }
+size_t Exchange::queued() const {
+  return conn_->stream_->write_queue_size();
+}
 
-bool Exchange::over_high_water() const { return queued() > conn_->limits_.high_water; }
+bool Exchange::over_high_water() const {
+  return queued() > conn_->limits_.high_water;
+}
 
-std::string Exchange::peer() const { return conn_->stream_->peer_address(); }
+std::string Exchange::peer() const {
+  return conn_->stream_->peer_address();
+}
 
 // ---------------------------------------------------------------- ServerConn
 
@@ -179,7 +182,9 @@ void ServerConn::close_when_idle() {
   }
 }
 
-void ServerConn::terminate() { on_stream_eof(); }
+void ServerConn::terminate() {
+  on_stream_eof();
+}
 
 void ServerConn::destroy() {
   if (dead_) {
@@ -317,9 +322,7 @@ int ServerConn::on_message_begin(llhttp_t* p) {
   c->ex_.reset(new Exchange(c));
   c->header_bytes_ = 0;
   c->chunk_ext_bytes_ = 0;
-  c->field_.clear();
-  c->field_done_ = false;
-  c->in_value_ = false;
+  c->collector_.reset(&c->ex_->req_.headers);
   c->prev_value_end_ = nullptr;
   c->headers_done_ = false;
   c->request_begun_ = true;
@@ -340,14 +343,9 @@ int ServerConn::on_header_field(llhttp_t* p, const char* at, size_t n) {
   if (!c->count_header_bytes(n)) {
     return HPE_USER;
   }
-  if (c->headers_done_) {
-    return 0;  // a trailer field: counted, never merged into the request's headers
+  if (!c->headers_done_) {  // a trailer field is counted, never merged into the headers
+    c->collector_.field(at, n);
   }
-  if (c->field_done_) {
-    c->field_.clear();
-    c->field_done_ = false;
-  }
-  c->field_.append(at, n);
   return 0;
 }
 
@@ -359,41 +357,27 @@ int ServerConn::on_header_value(llhttp_t* p, const char* at, size_t n) {
   if (c->headers_done_) {
     return 0;
   }
-  if (!c->in_value_) {
-    if (c->field_.empty()) {
-      c->reject(400, "empty header name");
-      return HPE_USER;
-    }
-    c->ex_->req_.headers.add(c->field_, std::string());
-    c->field_done_ = true;
-    c->in_value_ = true;
-  } else if (!(c->prev_value_end_ == c->prev_exec_end_ && at == c->exec_begin_)) {
+  if (c->collector_.in_value() &&
+      !(c->prev_value_end_ == c->prev_exec_end_ && at == c->exec_begin_)) {
     // A second span of one value inside one buffer is a folded line (obs-fold), which
     // RFC 9112 §5.2 lets a server reject; proxies that unfold it differently smuggle.
     c->reject(400, "obsolete line folding in header value");
     return HPE_USER;
   }
+  if (!c->collector_.value(at, n)) {
+    c->reject(400, "empty header name");
+    return HPE_USER;
+  }
   c->prev_value_end_ = at + n;
-  c->ex_->req_.headers.list().back().value.append(at, n);
   return 0;
 }
 
 int ServerConn::on_header_value_complete(llhttp_t* p) {
   ServerConn* c = conn_of(p);
-  if (c->headers_done_) {
-    return 0;
+  if (!c->headers_done_ && !c->collector_.value_complete()) {
+    c->reject(400, "empty header name");
+    return HPE_USER;
   }
-  if (!c->in_value_) {
-    // A header with an empty value delivers no value span.
-    if (c->field_.empty()) {
-      c->reject(400, "empty header name");
-      return HPE_USER;
-    }
-    c->ex_->req_.headers.add(c->field_, std::string());
-    c->field_done_ = true;
-  }
-  c->in_value_ = false;
-  trim_ows_tail(c->ex_->req_.headers.list().back().value);
   return 0;
 }
 
@@ -409,7 +393,7 @@ int ServerConn::on_headers_complete(llhttp_t* p) {
   r.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
   r.http_minor = p->http_minor;
   r.keep_alive = llhttp_should_keep_alive(p) != 0;
-  if (!c->field_done_ && !c->field_.empty()) {
+  if (c->collector_.name_pending()) {
     c->reject(400, "header without a value");
     return HPE_USER;
   }
@@ -525,8 +509,9 @@ void ServerConn::reject(int status, std::string_view message) {
   std::string body = opts_.format_error ? opts_.format_error(target, status, message, &content_type)
                                         : default_error_body(status, message);
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + status_reason(status) +
-                    "\r\nContent-Type: " + content_type + "\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+                    "\r\nContent-Type: " + content_type +
+                    "\r\nContent-Length: " + std::to_string(body.size()) +
+                    "\r\nConnection: close\r\n\r\n" + body;
   write_raw(std::move(out));
   timer_.stop();
   stream_->close();

@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "http/header_collector.h"
 #include "http/request.h"
 #include "net/stream.h"
 #include "uv/loop.h"
@@ -155,7 +156,6 @@ class ServerConn : public net::StreamOwner, public uv::Deletable {
   size_t inbuf_off_ = 0;
   std::unique_ptr<Exchange> ex_;  // the request being parsed or answered
   bool dispatched_ = false;       // ex_ was handed to the handler
-  bool in_value_ = false;
   bool closing_ = false;          // close after the current response
   bool dead_ = false;
   bool in_parse_ = false;
@@ -168,8 +168,7 @@ class ServerConn : public net::StreamOwner, public uv::Deletable {
   const char* exec_end_ = nullptr;
   const char* prev_value_end_ = nullptr;
   const char* prev_exec_end_ = nullptr;
-  std::string field_;
-  bool field_done_ = false;
+  HeaderCollector collector_;
   uv::Timer timer_;  // header timeout or idle timeout, whichever applies
   bool timer_is_header_ = false;
 };

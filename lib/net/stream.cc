@@ -276,9 +276,7 @@ void Stream::schedule() {
 void Stream::flush() {
   flush_scheduled_ = false;
   if (tcp_ == nullptr || failed_) {
-    pending_.clear();
-    raw_pending_.clear();
-    pending_bytes_ = 0;
+    drop_queued();
     return;
   }
   bool was_above = write_queue_size() > drain_mark_;
@@ -428,9 +426,7 @@ void Stream::close() {
     flush_scheduled_ = false;
     ok = send_pending() == 0;
   }
-  pending_.clear();
-  raw_pending_.clear();
-  pending_bytes_ = 0;
+  drop_queued();
   uv_tcp_t* tcp = tcp_;
   tcp_ = nullptr;
   tcp->data = nullptr;
@@ -452,11 +448,7 @@ void Stream::close() {
   uv_timer_start(c->timer, on_close_timeout, kFlushMs, 0);
 }
 
-void Stream::reset() {
-  if (tcp_ == nullptr) {
-    return;
-  }
-  owner_ = nullptr;
+void Stream::drop_queued() {
   if (flush_scheduled_) {
     loop_.cancel_flush(this);
     flush_scheduled_ = false;
@@ -464,6 +456,14 @@ void Stream::reset() {
   pending_.clear();
   raw_pending_.clear();
   pending_bytes_ = 0;
+}
+
+void Stream::reset() {
+  if (tcp_ == nullptr) {
+    return;
+  }
+  owner_ = nullptr;
+  drop_queued();
   uv_tcp_t* tcp = tcp_;
   tcp_ = nullptr;
   tcp->data = nullptr;

@@ -95,6 +95,7 @@ class Stream : public uv::Flushable {
   int send_pending();
   int send_chunks(std::vector<Chunk> chunks);
   void take_tls_output();
+  void drop_queued();
   void handle_ciphertext(const char* data, size_t n);
   void handle_tls_eof();
   void report_eof();
