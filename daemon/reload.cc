@@ -9,7 +9,7 @@ namespace gb::daemon {
 namespace {
 bool same_pool_shape(const config::Pool& a, const config::Pool& b) {
   return a.keys == b.keys && a.max_failures == b.max_failures && a.cooldown == b.cooldown &&
-         a.cooldown_max == b.cooldown_max;
+         a.cooldown_max == b.cooldown_max && a.probe_interval == b.probe_interval;
 }
 
 // Listeners, workers and the client-side limits are read when the workers start.

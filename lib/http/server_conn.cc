@@ -483,7 +483,6 @@ void ServerConn::reject(int status, std::string_view message) {
   if (dead_) {
     return;
   }
-  LOG_DEBUG("client.reject").kv("status", status).kv("reason", message);
   if (dispatched_ || (ex_ && ex_->begun_)) {
     // A response is already under way: all we can do is cut the connection.
     auto cb = ex_ ? std::move(ex_->on_abort) : nullptr;
@@ -502,6 +501,7 @@ void ServerConn::reject(int status, std::string_view message) {
     destroy();
     return;
   }
+  LOG_DEBUG("client.reject").kv("status", status).kv("reason", message);
   if (opts_.on_reject) {
     opts_.on_reject(stream_->peer_address(), target, status, message);
   }
