@@ -1,7 +1,6 @@
 // gbctl: the command-line client of gbd's control socket.
 // This first version knows its version and says plainly what it cannot do yet.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 int main(int argc, char** argv) {

@@ -99,14 +99,12 @@ void on_worker_exit(uv_async_t* a) {
     return;
   }
   for (uv_signal_t* s : d->signals) {
-    uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) {
-      delete reinterpret_cast<uv_signal_t*>(h);
-    });
+    uv_close(reinterpret_cast<uv_handle_t*>(s),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
   }
   d->signals.clear();
-  uv_close(reinterpret_cast<uv_handle_t*>(a), [](uv_handle_t* h) {
-    delete reinterpret_cast<uv_async_t*>(h);
-  });
+  uv_close(reinterpret_cast<uv_handle_t*>(a),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
   d->worker_exit = nullptr;
 }
 

@@ -46,9 +46,9 @@ const char* errc_name(Errc c);
 struct Error {
   Errc code = Errc::internal;
   Side side = Side::internal;
-  int uv_errno = 0;    // libuv error (negative), 0 if none
-  int http_status = 0; // status this error maps to, 0 if none
-  std::string context; // what failed, for a person
+  int uv_errno = 0;     // libuv error (negative), 0 if none
+  int http_status = 0;  // status this error maps to, 0 if none
+  std::string context;  // what failed, for a person
 
   static Error make(Errc c, Side s, std::string ctx, int status = 0) {
     Error e;

@@ -28,11 +28,21 @@ void append_quoted(std::string& out, std::string_view v) {
   out += '"';
   for (char c : v) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char hex[8];
@@ -48,8 +58,10 @@ void append_quoted(std::string& out, std::string_view v) {
 }  // namespace
 
 bool parse_level(std::string_view s, Level* out) {
-  static constexpr std::pair<std::string_view, Level> kNames[] = {
-      {"error", Level::error}, {"warn", Level::warn}, {"info", Level::info}, {"debug", Level::debug}};
+  static constexpr std::pair<std::string_view, Level> kNames[] = {{"error", Level::error},
+                                                                  {"warn", Level::warn},
+                                                                  {"info", Level::info},
+                                                                  {"debug", Level::debug}};
   for (auto& [name, l] : kNames) {
     if (s == name) {
       *out = l;
@@ -61,17 +73,27 @@ bool parse_level(std::string_view s, Level* out) {
 
 const char* level_name(Level l) {
   switch (l) {
-    case Level::error: return "error";
-    case Level::warn: return "warn";
-    case Level::info: return "info";
-    case Level::debug: return "debug";
+    case Level::error:
+      return "error";
+    case Level::warn:
+      return "warn";
+    case Level::info:
+      return "info";
+    case Level::debug:
+      return "debug";
   }
   return "info";
 }
 
-void set_level(Level l) { g_level.store(static_cast<int>(l)); }
-Level level() { return static_cast<Level>(g_level.load(std::memory_order_relaxed)); }
-void set_journal(bool on) { g_journal.store(on); }
+void set_level(Level l) {
+  g_level.store(static_cast<int>(l));
+}
+Level level() {
+  return static_cast<Level>(g_level.load(std::memory_order_relaxed));
+}
+void set_journal(bool on) {
+  g_journal.store(on);
+}
 
 Line::Line(Level l, std::string_view event) : level_(l) {
   buf_.reserve(256);
@@ -85,8 +107,9 @@ Line::Line(Level l, std::string_view event) : level_(l) {
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
     char stamp[96];
-    std::snprintf(stamp, sizeof stamp, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+    std::snprintf(stamp, sizeof stamp, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ",
+                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  ts.tv_nsec / 1000000);
     buf_ += stamp;
   }
   buf_ += "lvl=";

@@ -22,7 +22,9 @@ void set_level(Level l);
 Level level();
 void set_journal(bool on);  // <N> prefixes, no timestamp
 
-inline bool enabled(Level l) { return static_cast<int>(l) <= static_cast<int>(level()); }
+inline bool enabled(Level l) {
+  return static_cast<int>(l) <= static_cast<int>(level());
+}
 
 // Builds one logfmt line; values are quoted when they need to be.
 class Line {
@@ -33,8 +35,7 @@ class Line {
   Line& kv(std::string_view k, const std::string& v) { return kv(k, std::string_view(v)); }
   Line& kv(std::string_view k, bool v) { return kv(k, std::string_view(v ? "yes" : "no")); }
   template <typename T>
-    requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
-  Line& kv(std::string_view k, T v) {
+  requires(std::is_integral_v<T> && !std::is_same_v<T, bool>) Line& kv(std::string_view k, T v) {
     if constexpr (std::is_signed_v<T>) {
       return kv_int(k, static_cast<long long>(v));
     } else {
@@ -53,9 +54,9 @@ class Line {
 
 }  // namespace gb::log
 
-#define GB_LOG(lvl, ev)                  \
-  if (!::gb::log::enabled(lvl)) {        \
-  } else                                 \
+#define GB_LOG(lvl, ev)           \
+  if (!::gb::log::enabled(lvl)) { \
+  } else                          \
     ::gb::log::Line(lvl, ev)
 
 #define LOG_ERROR(ev) GB_LOG(::gb::log::Level::error, ev)

@@ -31,9 +31,9 @@ namespace gb::http {
 class UpstreamPool;
 
 struct ClientTimeouts {
-  uint64_t connect_ms = 10000;   // DNS, TCP connect and TLS handshake together
-  uint64_t response_ms = 600000; // request sent -> response headers
-  uint64_t idle_ms = 120000;     // between two pieces of the response body
+  uint64_t connect_ms = 10000;    // DNS, TCP connect and TLS handshake together
+  uint64_t response_ms = 600000;  // request sent -> response headers
+  uint64_t idle_ms = 120000;      // between two pieces of the response body
 };
 
 class ResponseSink {

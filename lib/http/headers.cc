@@ -5,7 +5,9 @@
 namespace gb::http {
 
 namespace {
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
@@ -73,9 +75,8 @@ bool Headers::has_token(std::string_view name, std::string_view token) const {
 
 bool is_hop_by_hop(std::string_view name) {
   static constexpr std::string_view kHop[] = {
-      "connection", "keep-alive",        "proxy-connection", "transfer-encoding", "te",
-      "trailer",    "upgrade",           "proxy-authenticate", "proxy-authorization",
-      "content-length"};
+      "connection", "keep-alive", "proxy-connection",   "transfer-encoding",   "te",
+      "trailer",    "upgrade",    "proxy-authenticate", "proxy-authorization", "content-length"};
   return std::any_of(std::begin(kHop), std::end(kHop),
                      [&](std::string_view h) { return iequals(h, name); });
 }

@@ -16,7 +16,9 @@ bool iequals(std::string_view a, std::string_view b);
 
 class Headers {
  public:
-  void add(std::string name, std::string value) { list_.push_back({std::move(name), std::move(value)}); }
+  void add(std::string name, std::string value) {
+    list_.push_back({std::move(name), std::move(value)});
+  }
   // First value of a header, or nullptr.
   const std::string* find(std::string_view name) const;
   bool has(std::string_view name) const { return find(name) != nullptr; }

@@ -23,7 +23,8 @@ void each_param(std::string_view query, Fn fn) {
     std::string_view item = query.substr(0, amp);
     size_t eq = item.find('=');
     std::string_view name = item.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
     if (!fn(name, value, item)) {
       return;
     }

@@ -77,9 +77,8 @@ class Exchange {
 using Handler = std::function<void(Exchange&)>;
 // Renders an error the server produces before any handler ran (400, 408, 413, 431) in the
 // format the request's route speaks. Returns the body; sets *content_type.
-using ErrorFormatter =
-    std::function<std::string(std::string_view target, int status, std::string_view message,
-                              std::string* content_type)>;
+using ErrorFormatter = std::function<std::string(
+    std::string_view target, int status, std::string_view message, std::string* content_type)>;
 
 // Process-wide counters shared by every worker's connections.
 struct ServerStats {

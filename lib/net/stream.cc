@@ -26,8 +26,12 @@ struct Closer {
   bool closed = false;
 };
 
-void delete_tcp(uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); }
-void delete_timer(uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); }
+void delete_tcp(uv_handle_t* h) {
+  delete reinterpret_cast<uv_tcp_t*>(h);
+}
+void delete_timer(uv_handle_t* h) {
+  delete reinterpret_cast<uv_timer_t*>(h);
+}
 
 void finish_close(Closer* c) {
   if (!c->closed) {
@@ -41,7 +45,9 @@ void finish_close(Closer* c) {
   }
 }
 
-void on_close_timeout(uv_timer_t* t) { finish_close(static_cast<Closer*>(t->data)); }
+void on_close_timeout(uv_timer_t* t) {
+  finish_close(static_cast<Closer*>(t->data));
+}
 
 void on_discard_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
   buf->base = t_read_buf;
@@ -358,11 +364,12 @@ int Stream::send_chunks(std::vector<Chunk> chunks) {
       skip -= v.size();
       continue;
     }
-    rest.push_back(uv_buf_init(const_cast<char*>(v.data() + skip),
-                               static_cast<unsigned>(v.size() - skip)));
+    rest.push_back(
+        uv_buf_init(const_cast<char*>(v.data() + skip), static_cast<unsigned>(v.size() - skip)));
     skip = 0;
   }
-  int rc = uv_write(&w->req, s, rest.data(), static_cast<unsigned>(rest.size()), &Stream::on_written);
+  int rc =
+      uv_write(&w->req, s, rest.data(), static_cast<unsigned>(rest.size()), &Stream::on_written);
   if (rc != 0) {
     delete w;
     return rc;

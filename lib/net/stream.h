@@ -106,19 +106,19 @@ class Stream : public uv::Flushable {
   uv::Loop& loop_;
   StreamOwner* owner_;
   std::unique_ptr<TlsSession> tls_;
-  std::vector<Chunk> pending_;     // plaintext not yet handed to the socket (or TLS)
+  std::vector<Chunk> pending_;  // plaintext not yet handed to the socket (or TLS)
   size_t pending_bytes_ = 0;
-  std::vector<Chunk> raw_pending_; // TLS records (handshake, alerts) to send first
+  std::vector<Chunk> raw_pending_;  // TLS records (handshake, alerts) to send first
   bool flush_scheduled_ = false;
-  size_t queued_ = 0;              // bytes in uv_write requests not yet completed
+  size_t queued_ = 0;  // bytes in uv_write requests not yet completed
   uint64_t sent_ = 0;
   size_t drain_mark_ = 0;
-  bool reading_ = false;     // the owner wants data
-  bool ready_ = false;       // TLS handshake done (or plain)
+  bool reading_ = false;  // the owner wants data
+  bool ready_ = false;    // TLS handshake done (or plain)
   bool failed_ = false;
   bool eof_seen_ = false;
   bool eof_reported_ = false;
-  std::string tls_plain_;    // scratch for decrypted data
+  std::string tls_plain_;  // scratch for decrypted data
 };
 
 }  // namespace gb::net

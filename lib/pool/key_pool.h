@@ -52,7 +52,7 @@ const char* key_state_name(KeyState s);
 struct Lease {
   uint32_t index = 0;  // position in the pool, stable for the pool's lifetime
   std::string key;
-  std::string id;  // key_id(key): what logs may show
+  std::string id;      // key_id(key): what logs may show
   bool trial = false;  // a disabled key lent for one trial attempt
 };
 

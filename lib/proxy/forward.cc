@@ -10,8 +10,8 @@ bool named_by_connection(const http::Headers& h, std::string_view name) {
 }  // namespace
 
 bool is_request_only_header(std::string_view name) {
-  static constexpr std::string_view kDrop[] = {"host", "expect", "authorization",
-                                               "x-goog-api-key", "x-api-key"};
+  static constexpr std::string_view kDrop[] = {"host", "expect", "authorization", "x-goog-api-key",
+                                               "x-api-key"};
   for (std::string_view d : kDrop) {
     if (http::iequals(d, name)) {
       return true;
@@ -20,9 +20,8 @@ bool is_request_only_header(std::string_view name) {
   return false;
 }
 
-std::string upstream_request_head(const http::Request& req, size_t body_size,
-                                  const Origin& origin, const std::string& upstream_path,
-                                  const std::string& key) {
+std::string upstream_request_head(const http::Request& req, size_t body_size, const Origin& origin,
+                                  const std::string& upstream_path, const std::string& key) {
   std::string out;
   out.reserve(512 + req.target.size());
   out += req.method;

@@ -6,9 +6,9 @@ namespace gb::proxy {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> kPostActions = {
-    "generateContent", "streamGenerateContent", "countTokens", "embedContent",
-    "batchEmbedContents"};
+constexpr std::array<std::string_view, 5> kPostActions = {"generateContent",
+                                                          "streamGenerateContent", "countTokens",
+                                                          "embedContent", "batchEmbedContents"};
 
 bool valid_model_name(std::string_view m) {
   if (m.empty() || m.size() > 128) {

@@ -7,11 +7,11 @@
 namespace gb::proxy {
 
 enum class RouteKind {
-  gemini,        // Gemini native, forwarded byte for byte
-  health,        // GET /health
+  gemini,  // Gemini native, forwarded byte for byte
+  health,  // GET /health
   not_found,
-  bad_method,    // known path, wrong method (405)
-  bad_model,     // a model name gbd will not forward
+  bad_method,  // known path, wrong method (405)
+  bad_model,   // a model name gbd will not forward
 };
 
 struct Route {

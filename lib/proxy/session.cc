@@ -16,7 +16,9 @@ constexpr size_t kMaxErrorBody = 1 << 20;
 // Longest SSE event held back while waiting for its end.
 constexpr size_t kMaxHeldEvent = 4 << 20;
 
-uint64_t ms_of(std::chrono::milliseconds d) { return static_cast<uint64_t>(d.count()); }
+uint64_t ms_of(std::chrono::milliseconds d) {
+  return static_cast<uint64_t>(d.count());
+}
 
 int64_t content_length_of(const http::Headers& h) {
   const std::string* v = h.find("content-length");
@@ -85,7 +87,8 @@ void Session::next_attempt() {
                   static_cast<int>(secs));
     } else {
       reply_error(503, Errc::no_key_available,
-                  "no usable key in pool " + pool_.name + ": every key is disabled (see gbd's log, ev=key.disabled)");
+                  "no usable key in pool " + pool_.name +
+                      ": every key is disabled (see gbd's log, ev=key.disabled)");
     }
     return;
   }
@@ -121,8 +124,8 @@ void Session::settle(const pool::Verdict& v) {
   if (!lease_) {
     return;
   }
-  pool::Transition t = keys_.release(*lease_, route_.model, v, pool::Clock::now(),
-                                     std::chrono::system_clock::now());
+  pool::Transition t =
+      keys_.release(*lease_, route_.model, v, pool::Clock::now(), std::chrono::system_clock::now());
   last_outcome_ = v.outcome;
   switch (t.kind) {
     case pool::Transition::none:
@@ -307,10 +310,11 @@ void Session::cut_stream(const Error& err) {
   if (sse_) {
     // Drop the half event and end with an error event, Gemini's own mid-stream shape.
     partial_event_.clear();
-    std::string ev = "data: " + gemini_error_body(502, "upstream connection lost mid-stream (" +
-                                                          std::string(err.name()) +
-                                                          "); the answer is incomplete") +
-                     "\r\n\r\n";
+    std::string ev =
+        "data: " +
+        gemini_error_body(502, "upstream connection lost mid-stream (" + std::string(err.name()) +
+                                   "); the answer is incomplete") +
+        "\r\n\r\n";
     ex_->write(ev);
     ex_->end();
   } else {
@@ -361,8 +365,8 @@ void Session::give_up() {
   if (have_answer_ && last_outcome_ == pool::Outcome::invalid) {
     reply_error(503, Errc::no_key_available,
                 "no usable key in pool " + pool_.name + ": the key(s) tried were refused by " +
-                         "the upstream (" + std::to_string(attempts_) +
-                         " attempt(s)); see gbd's log (ev=key.disabled)");
+                    "the upstream (" + std::to_string(attempts_) +
+                    " attempt(s)); see gbd's log (ev=key.disabled)");
     return;
   }
   if (have_answer_) {
@@ -371,9 +375,9 @@ void Session::give_up() {
   }
   if (last_error_) {
     int status = status_for_transport(last_error_->code);
-    reply_error(status, last_error_->code, "upstream of pool " + pool_.name + " failed after " +
-                            std::to_string(attempts_) + " attempt(s): " + last_error_->context +
-                            " (" + last_error_->name() + ")");
+    reply_error(status, last_error_->code,
+                "upstream of pool " + pool_.name + " failed after " + std::to_string(attempts_) +
+                    " attempt(s): " + last_error_->context + " (" + last_error_->name() + ")");
     return;
   }
   reply_error(503, Errc::no_key_available, "no usable key in pool " + pool_.name);

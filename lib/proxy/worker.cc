@@ -12,15 +12,22 @@ namespace gb::proxy {
 namespace {
 Errc errc_for_status(int status) {
   switch (status) {
-    case 408: return Errc::header_timeout;
-    case 413: return Errc::body_too_large;
-    case 431: return Errc::headers_too_large;
-    case 405: return Errc::method_not_allowed;
-    default: return Errc::bad_request;
+    case 408:
+      return Errc::header_timeout;
+    case 413:
+      return Errc::body_too_large;
+    case 431:
+      return Errc::headers_too_large;
+    case 405:
+      return Errc::method_not_allowed;
+    default:
+      return Errc::bad_request;
   }
 }
 
-uint64_t ms_of(std::chrono::milliseconds d) { return static_cast<uint64_t>(d.count()); }
+uint64_t ms_of(std::chrono::milliseconds d) {
+  return static_cast<uint64_t>(d.count());
+}
 }  // namespace
 
 Worker::Worker(unsigned index, Runtime& rt) : index_(index), rt_(rt) {
@@ -59,9 +66,13 @@ Worker::Worker(unsigned index, Runtime& rt) : index_(index), rt_(rt) {
   stop_async_->data = this;
 }
 
-Worker::~Worker() { join(); }
+Worker::~Worker() {
+  join();
+}
 
-Result<uint16_t> Worker::listen(const sockaddr* addr) { return server_->listen(addr, true); }
+Result<uint16_t> Worker::listen(const sockaddr* addr) {
+  return server_->listen(addr, true);
+}
 
 void Worker::start(std::function<void()> on_exit) {
   thread_ = std::thread([this, on_exit = std::move(on_exit)] {
@@ -189,8 +200,8 @@ void Worker::handle(http::Exchange& ex) {
       reply(ex, 404, Errc::not_found, "no route for " + req.method + " " + std::string(req.path()));
       return;
     case RouteKind::bad_method:
-      reply(ex, 405, Errc::method_not_allowed, "method " + req.method + " is not allowed here; use " + route.allow,
-            route.allow);
+      reply(ex, 405, Errc::method_not_allowed,
+            "method " + req.method + " is not allowed here; use " + route.allow, route.allow);
       return;
     case RouteKind::bad_model:
       reply(ex, 400, Errc::bad_request, "invalid model name in the path");
@@ -250,8 +261,9 @@ void Worker::serve_health(http::Exchange& ex) {
     }
     http::append_json_string(pools, p.name);
     pools += ":{\"keys\":" + std::to_string(c.active + c.cooling + c.disabled) +
-             ",\"active\":" + std::to_string(c.active) + ",\"cooling\":" +
-             std::to_string(c.cooling) + ",\"disabled\":" + std::to_string(c.disabled) + "}";
+             ",\"active\":" + std::to_string(c.active) +
+             ",\"cooling\":" + std::to_string(c.cooling) +
+             ",\"disabled\":" + std::to_string(c.disabled) + "}";
   }
   std::string body = std::string("{\"status\":\"") + (degraded ? "degraded" : "ok") +
                      "\",\"version\":\"" GB_VERSION "\",\"uptime\":" + std::to_string(uptime) +

@@ -55,9 +55,9 @@ class Worker {
   uint64_t snap_gen_ = 0;
   uint64_t next_sid_ = 0;
   uv_async_t* stop_async_ = nullptr;
-  std::mutex stop_mu_;       // guards stop_async_ against the loop's end
+  std::mutex stop_mu_;  // guards stop_async_ against the loop's end
   bool loop_done_ = false;
-  bool stopping_ = false;    // loop thread only
+  bool stopping_ = false;  // loop thread only
   std::unique_ptr<uv::Timer> grace_timer_;
   std::atomic<uint64_t> grace_ms_{0};
   std::atomic<int> stop_requests_{0};

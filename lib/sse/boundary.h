@@ -19,8 +19,8 @@ class EventBoundary {
   bool at_boundary() const { return at_boundary_; }
 
  private:
-  bool line_start_ = true;   // the previous byte ended a line (or nothing came yet)
-  bool after_cr_ = false;    // the previous byte was CR: an LF now is part of that ending
+  bool line_start_ = true;     // the previous byte ended a line (or nothing came yet)
+  bool after_cr_ = false;      // the previous byte was CR: an LF now is part of that ending
   bool cr_was_blank_ = false;  // that CR ended a blank line (an event boundary)
   bool at_boundary_ = true;
 };

@@ -19,7 +19,9 @@ Loop::Loop() {
   uv_idle_init(&loop_, idle_);
 }
 
-Loop::~Loop() { close(); }
+Loop::~Loop() {
+  close();
+}
 
 void Loop::want_check() {
   if (idle_ != nullptr && !uv_is_active(reinterpret_cast<uv_handle_t*>(idle_))) {
@@ -37,7 +39,9 @@ void Loop::schedule_flush(Flushable* f) {
   want_check();
 }
 
-void Loop::cancel_flush(Flushable* f) { std::erase(flushes_, f); }
+void Loop::cancel_flush(Flushable* f) {
+  std::erase(flushes_, f);
+}
 
 void Loop::on_check(uv_check_t* h) {
   auto* self = static_cast<Loop*>(h->data);
@@ -107,7 +111,9 @@ Timer::Timer(uv_loop_t* loop) : h_(new uv_timer_t) {
   h_->data = this;
 }
 
-Timer::~Timer() { close_and_delete(h_); }
+Timer::~Timer() {
+  close_and_delete(h_);
+}
 
 void Timer::start(uint64_t timeout_ms, std::function<void()> cb, uint64_t repeat_ms) {
   cb_ = std::move(cb);
@@ -125,8 +131,12 @@ void Timer::start(uint64_t timeout_ms, std::function<void()> cb, uint64_t repeat
       timeout_ms, repeat_ms);
 }
 
-void Timer::stop() { uv_timer_stop(h_); }
+void Timer::stop() {
+  uv_timer_stop(h_);
+}
 
-bool Timer::active() const { return uv_is_active(reinterpret_cast<const uv_handle_t*>(h_)) != 0; }
+bool Timer::active() const {
+  return uv_is_active(reinterpret_cast<const uv_handle_t*>(h_)) != 0;
+}
 
 }  // namespace gb::uv
