@@ -387,6 +387,11 @@ int ClientConn::on_header_value_complete(llhttp_t* p) {
 int ClientConn::on_headers_complete(llhttp_t* p) {
   ClientConn* c = conn_of(p);
   c->status_ = p->status_code;
+  if (c->status_ < 100 || c->status_ > 599) {
+    // RFC 9110 §15: not a status code; never handed on as one.
+    llhttp_set_error_reason(p, "invalid status code");
+    return HPE_USER;
+  }
   if (c->status_ >= 100 && c->status_ < 200) {
     // Interim responses (100 Continue) are not forwarded; wait for the final one.
     c->headers_.clear();

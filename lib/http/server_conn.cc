@@ -16,6 +16,24 @@ ServerConn* conn_of(llhttp_t* p) {
   return static_cast<ServerConn*>(p->data);
 }
 
+// RFC 9112 §3.2.2: a server must accept the absolute form ("http://host/path?q") and
+// route on its path and query.
+void strip_absolute_form(std::string& target) {
+  std::string_view t = target;
+  size_t scheme = t.find("://");
+  if (t.empty() || t[0] == '/' || scheme == std::string_view::npos) {
+    return;
+  }
+  size_t path = t.find_first_of("/?", scheme + 3);
+  if (path == std::string_view::npos) {
+    target = "/";
+  } else if (t[path] == '?') {
+    target = "/" + std::string(t.substr(path));
+  } else {
+    target.erase(0, path);
+  }
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- Exchange
@@ -397,6 +415,11 @@ int ServerConn::on_headers_complete(llhttp_t* p) {
     c->reject(400, "header without a value");
     return HPE_USER;
   }
+  if (p->http_major != 1) {
+    c->reject(505, "only HTTP/1.0 and HTTP/1.1 are supported");
+    return HPE_USER;
+  }
+  strip_absolute_form(r.target);
   if (p->method == HTTP_CONNECT) {
     c->reject(405, "CONNECT is not supported");
     return HPE_USER;

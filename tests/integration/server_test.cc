@@ -206,3 +206,27 @@ TEST_CASE("a chunked request body is accepted", "[integration][server]") {
   CHECK(r.body == direct.body);
   CHECK(rig.mock.last().body == kPrompt);
 }
+
+TEST_CASE("an absolute-form request target is routed on its path", "[integration][server]") {
+  Rig rig(with_keys({"ok-1"}));
+  Response direct = direct_generate(rig.mock);
+  HttpClient client(rig.gbd.port());
+  std::string target = "http://127.0.0.1:" + std::to_string(rig.gbd.port()) +
+                       model_path("generateContent");
+  REQUIRE(client.send(head("POST", target) + "Content-Type: application/json\r\nContent-Length: " +
+                      std::to_string(std::string_view(kPrompt).size()) + "\r\n\r\n" +
+                      std::string(kPrompt)));
+  Response r = client.read_response();
+  CHECK(r.status == 200);
+  CHECK(r.body == direct.body);
+  CHECK(rig.mock.last().target == model_path("generateContent"));
+}
+
+TEST_CASE("a request line with another HTTP major version gets 505", "[integration][server]") {
+  Rig rig;
+  HttpClient client(rig.gbd.port());
+  REQUIRE(client.send("GET /health HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n"));
+  Response r = client.read_response();
+  CHECK(r.status == 505);
+  CHECK(client.wait_closed(2s));
+}
