@@ -45,6 +45,7 @@ struct Limits {
   Duration connect_timeout = std::chrono::seconds(10);
   Duration upstream_timeout = std::chrono::seconds(600);
   Duration stream_idle_timeout = std::chrono::seconds(120);
+  Duration send_timeout = std::chrono::seconds(60);
 };
 
 struct Clients {

@@ -70,6 +70,7 @@ constexpr Field<Limits> kLimitsFields[] = {
     {"connect_timeout", [](const Item& it, Limits& l) { it.duration(&l.connect_timeout); }},
     {"upstream_timeout", [](const Item& it, Limits& l) { it.duration(&l.upstream_timeout); }},
     {"stream_idle_timeout", [](const Item& it, Limits& l) { it.duration(&l.stream_idle_timeout); }},
+    {"send_timeout", [](const Item& it, Limits& l) { it.duration(&l.send_timeout); }},
 };
 
 constexpr size_t kMinTokenLength = 8;

@@ -548,14 +548,14 @@ void ServerConn::write_raw(std::string data) {
 
 // A client that stops reading a response must not hold its session, key lease and
 // upstream connection forever: while the output is above the high-water mark the idle
-// timeout runs as a send timeout (nginx's send_timeout), and on expiry the client is gone.
+// send timeout runs (nginx's send_timeout), and on expiry the client is gone.
 void ServerConn::watch_send() {
   if (send_timer_ || !dispatched_ || stream_->write_queue_size() <= limits_.high_water) {
     return;
   }
   send_timer_ = true;
   uint64_t sent = stream_->bytes_sent();
-  timer_.start(limits_.idle_timeout_ms, [this, sent] {
+  timer_.start(limits_.send_timeout_ms, [this, sent] {
     send_timer_ = false;
     if (stream_->bytes_sent() != sent) {
       watch_send();  // slow but reading: give it another period

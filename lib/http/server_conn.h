@@ -31,6 +31,7 @@ struct ServerLimits {
   uint64_t max_header = 64 << 10;
   uint64_t header_timeout_ms = 10000;
   uint64_t idle_timeout_ms = 60000;
+  uint64_t send_timeout_ms = 60000;
   // Write-queue watermarks for streamed responses (see Exchange::on_drain).
   size_t high_water = 256 << 10;
 };

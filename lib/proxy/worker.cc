@@ -39,6 +39,7 @@ Worker::Worker(unsigned index, Runtime& rt) : index_(index), rt_(rt) {
   opts.limits.max_header = lim.max_header;
   opts.limits.header_timeout_ms = ms_of(lim.header_timeout);
   opts.limits.idle_timeout_ms = ms_of(lim.idle_timeout);
+  opts.limits.send_timeout_ms = ms_of(lim.send_timeout);
   opts.max_connections = lim.max_connections;
   opts.stats = &rt_.server_stats;
   opts.handler = [this](http::Exchange& ex) { handle(ex); };

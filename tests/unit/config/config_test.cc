@@ -50,6 +50,7 @@ TEST_CASE("a complete file loads with every value in place", "[config]") {
   CHECK(c->limits.connect_timeout == 2500ms);
   CHECK(c->limits.upstream_timeout == 10min);
   CHECK(c->limits.stream_idle_timeout == 2min);
+  CHECK(c->limits.send_timeout == 45s);
 
   CHECK(c->clients.tokens == std::vector<std::string>{"sk-test-token-1", "sk-test-token-2"});
   CHECK_FALSE(c->clients.allow_anonymous);
@@ -137,6 +138,7 @@ TEST_CASE("missing sections and keys take their defaults", "[config]") {
   CHECK(c->limits.connect_timeout == 10s);
   CHECK(c->limits.upstream_timeout == 600s);
   CHECK(c->limits.stream_idle_timeout == 120s);
+  CHECK(c->limits.send_timeout == 60s);
   CHECK(c->clients.tokens.empty());
   CHECK_FALSE(c->clients.allow_anonymous);
   CHECK(c->log.level == gb::log::Level::info);

@@ -134,7 +134,7 @@ TEST_CASE("[limits] sizes, counts and timeouts are checked", "[config]") {
   });
   // A zero timeout names the timeout.
   for (const char* key : {"header_timeout", "idle_timeout", "connect_timeout", "upstream_timeout",
-                          "stream_idle_timeout"}) {
+                          "stream_idle_timeout", "send_timeout"}) {
     std::string text = "[limits]\n" + std::string(key) + " = \"0s\"\n";
     std::string message = std::string(key) + " in [limits] must be longer than 0s";
     check_one_error({"", 2, static_cast<unsigned>(std::strlen(key) + 4), message.c_str()},
