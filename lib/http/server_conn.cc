@@ -259,10 +259,6 @@ void ServerConn::on_stream_error(const Error& err) {
 }
 
 void ServerConn::on_stream_drained() {
-  if (send_timer_) {
-    send_timer_ = false;
-    timer_.stop();
-  }
   if (dispatched_ && ex_ && ex_->on_drain) {
     auto cb = ex_->on_drain;  // the callback may end the exchange
     cb();
@@ -553,12 +549,19 @@ void ServerConn::watch_send() {
   if (send_timer_ || !dispatched_ || stream_->write_queue_size() <= limits_.high_water) {
     return;
   }
+  arm_send_timer();
+}
+
+void ServerConn::arm_send_timer() {
   send_timer_ = true;
   uint64_t sent = stream_->bytes_sent();
   timer_.start(limits_.send_timeout_ms, [this, sent] {
     send_timer_ = false;
+    if (stream_->write_queue_size() == 0) {
+      return;  // everything went out; the next large write watches again
+    }
     if (stream_->bytes_sent() != sent) {
-      watch_send();  // slow but reading: give it another period
+      arm_send_timer();  // slow but reading: another period
       return;
     }
     LOG_INFO("client.send_timeout").kv("peer", stream_->peer_address());

@@ -140,6 +140,7 @@ class ServerConn : public net::StreamOwner, public uv::Deletable {
   void reject(int status, std::string_view message);
   void write_raw(std::string data);
   void watch_send();
+  void arm_send_timer();
   void after_write();
   void arm_idle();
   void destroy();

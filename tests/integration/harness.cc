@@ -206,6 +206,7 @@ std::string GbdConfig::to_toml(const TempDir& dir) const {
     << "connect_timeout = " << quote(connect_timeout) << "\n"
     << "upstream_timeout = " << quote(upstream_timeout) << "\n"
     << "stream_idle_timeout = " << quote(stream_idle_timeout) << "\n"
+    << "send_timeout = " << quote(send_timeout) << "\n"
     << "[clients]\n"
     << "tokens = " << toml_list(tokens) << "\n"
     << "[pool.gemini]\n"

@@ -248,6 +248,7 @@ struct GbdConfig {
   std::string connect_timeout = "2s";
   std::string upstream_timeout = "5s";
   std::string stream_idle_timeout = "5s";
+  std::string send_timeout = "60s";
   std::vector<std::string> tokens = {std::string(kToken)};
   std::string base_url;  // usually Mock::url()
   std::vector<std::string> keys = {"ok-1", "ok-2"};

@@ -168,6 +168,24 @@ TEST_CASE("a client that goes away mid-stream closes the upstream connection",
   CHECK(logfmt_value(rig.gbd.access_lines()[0], "end") == "client_gone");
 }
 
+TEST_CASE("a client that stops reading is dropped after send_timeout", "[integration][stream]") {
+  GbdConfig cfg = with_keys({"ok-1"});
+  cfg.send_timeout = "1s";
+  cfg.stream_idle_timeout = "30s";
+  Rig rig(cfg);
+  HttpClient client(rig.gbd.port());
+  // A stream far larger than the socket buffers, which this client never reads.
+  REQUIRE(client.send(sse_request({{"x-mock-chunks", "20000"}, {"x-mock-chunk-bytes", "2000"}})));
+  CHECK(wait_open(rig.mock, 1, 3s) == 1);
+  // gbd gives up on the client and cancels the upstream request.
+  CHECK(wait_open(rig.mock, 0, 8s) == 0);
+  REQUIRE(rig.gbd.wait_access(1, 8s));
+  INFO(rig.gbd.access_lines()[0]);
+  CHECK(logfmt_value(rig.gbd.access_lines()[0], "end") == "client_gone");
+  CHECK(rig.gbd.log_text().find("ev=client.send_timeout") != std::string::npos);
+  CHECK(health_counts(rig.gbd.port(), "gemini").active == 1);  // not the key's fault
+}
+
 TEST_CASE("SIGTERM lets an in-flight stream finish, then gbd exits 0", "[integration][stream]") {
   Rig rig(with_keys({"ok-1"}));
   Headers slow = {{"x-mock-chunks", "5"}, {"x-mock-delay-ms", "200"}};
