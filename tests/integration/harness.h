@@ -122,6 +122,9 @@ std::string http_request(std::string_view method, std::string_view target,
 // A blocking HTTP/1.1 client on one connection to 127.0.0.1. Sends exact bytes and reads
 // responses one at a time, so keep-alive and pipelining can be tested. Every read gives
 // up after the timeout.
+// Sends every byte on a socket within the timeout; false if the peer went away.
+bool send_all(int fd, std::string_view bytes, Ms timeout);
+
 class HttpClient {
  public:
   explicit HttpClient(uint16_t port, Ms timeout = 5s);

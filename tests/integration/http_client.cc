@@ -95,10 +95,12 @@ void HttpClient::close() {
   }
 }
 
-bool HttpClient::send(std::string_view bytes) {
-  auto deadline = Clock::now() + timeout_;
-  while (!bytes.empty() && fd_ >= 0) {
-    ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+bool HttpClient::send(std::string_view bytes) { return fd_ >= 0 && send_all(fd_, bytes, timeout_); }
+
+bool send_all(int fd, std::string_view bytes, Ms timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (!bytes.empty()) {
+    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       bytes.remove_prefix(static_cast<size_t>(n));
       continue;
@@ -107,12 +109,12 @@ bool HttpClient::send(std::string_view bytes) {
       return false;
     }
     auto left = std::chrono::duration_cast<Ms>(deadline - Clock::now()).count();
-    pollfd p{fd_, POLLOUT, 0};
+    pollfd p{fd, POLLOUT, 0};
     if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) {
       return false;
     }
   }
-  return bytes.empty();
+  return true;
 }
 
 void HttpClient::start_message() {

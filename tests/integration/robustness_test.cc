@@ -56,23 +56,7 @@ class RawConn {
 
   // False when not every byte could be sent (the peer closed or reset).
   bool send(std::string_view bytes, Ms timeout = 5s) {
-    auto deadline = Clock::now() + timeout;
-    while (!bytes.empty() && fd_ >= 0) {
-      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n > 0) {
-        bytes.remove_prefix(static_cast<size_t>(n));
-        continue;
-      }
-      if (n < 0 && errno != EAGAIN && errno != EINTR) {
-        return false;
-      }
-      auto left = std::chrono::duration_cast<Ms>(deadline - Clock::now()).count();
-      pollfd p{fd_, POLLOUT, 0};
-      if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) {
-        return false;
-      }
-    }
-    return bytes.empty();
+    return fd_ >= 0 && send_all(fd_, bytes, timeout);
   }
 
   void shutdown_write() {
