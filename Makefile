@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 JOBS ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
 
-.PHONY: all deps build release run test test-build test-asan clean
+.PHONY: all deps build release run test test-build test-asan fuzz clean
 
 all: build
 
@@ -48,5 +48,16 @@ test-asan: deps
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
 
+# libFuzzer targets under clang with ASan and UBSan (tests/fuzz/README.md): each one runs
+# $(FUZZ_SECONDS) s on a scratch copy of its seeds; fails if any crashed.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := fuzz_sse fuzz_json_array fuzz_config fuzz_verdict fuzz_http_server \
+	fuzz_http_client
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DGB_FUZZ=ON -DBUILD_TESTING=OFF
+	cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf build build-release build-asan
+	rm -rf build build-release build-asan build-fuzz

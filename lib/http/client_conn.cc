@@ -393,10 +393,11 @@ int ClientConn::on_headers_complete(llhttp_t* p) {
     return HPE_USER;
   }
   if (c->status_ >= 100 && c->status_ < 200) {
-    // Interim responses (100 Continue) are not forwarded; wait for the final one.
+    // Interim responses (100 Continue) are not forwarded; wait for the final one. A 1xx
+    // response ends at its headers (RFC 9110 §15.2): 1 tells llhttp it has no body.
     c->headers_.clear();
     c->collector_.reset(&c->headers_);
-    return 0;
+    return 1;
   }
   c->arm(c->timeouts_.idle_ms, Errc::read_timeout, "upstream stalled mid-response");
   if (c->sink_ != nullptr) {

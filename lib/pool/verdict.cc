@@ -62,7 +62,8 @@ void read_detail(const rapidjson::Value& detail, ErrorBody* out) {
 ErrorBody parse_error_body(std::string_view body) {
   ErrorBody out;
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  // Iterative: an upstream body of deeply nested brackets must not exhaust the stack.
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (doc.HasParseError()) {
     return out;
   }

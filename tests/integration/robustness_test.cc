@@ -825,6 +825,29 @@ TEST_CASE("an interim 100 Continue from the upstream is not forwarded", "[integr
   check_survived(rig.gbd);
 }
 
+TEST_CASE("a 1xx upstream response with a Content-Length ends at its headers",
+          "[integration][robust]") {
+  // Found by fuzz_http_client: the interim response's declared "body" swallowed the
+  // start of the final response.
+  EvilRig rig(
+      [&](const EvilRequest&) {
+        return EvilReply{{"HTTP/1.1 100 Continue\r\nContent-Length: 5\r\n\r\n" +
+                          evil_ok_response()},
+                         0ms, After::keep_open};
+      },
+      with_keys({"evil-1"}));
+  HttpClient client(rig.gbd.port());
+  REQUIRE(client.send(http_request("POST", model_path("generateContent"),
+                                   {{"Authorization", "Bearer " + std::string(kToken)},
+                                    {"Content-Type", "application/json"}},
+                                   kPrompt)));
+  Response r = client.read_response();
+  CHECK(r.status == 200);
+  CHECK(r.body == R"({"candidates":[]})");
+  client.close();
+  check_survived(rig.gbd);
+}
+
 TEST_CASE("an upstream response head with 300 headers or a 70 KB header gives 502",
           "[integration][robust]") {
   std::string many = "HTTP/1.1 200 OK\r\n";

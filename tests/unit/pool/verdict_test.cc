@@ -300,3 +300,11 @@ TEST_CASE("outcome names are the contract words", "[pool]") {
   CHECK(std::string(gb::pool::outcome_name(Outcome::client_error)) == "client_error");
   CHECK(std::string(gb::pool::outcome_name(Outcome::cancelled)) == "cancelled");
 }
+
+TEST_CASE("a deeply nested error body does not exhaust the stack", "[pool]") {
+  // Found by fuzz_verdict: the recursive parser overflowed the stack on this shape.
+  std::string body(300000, '[');
+  auto v = classify_response(429, body, "");
+  CHECK(v.outcome == Outcome::rate_limited);
+  CHECK_FALSE(v.retry_after.has_value());
+}
