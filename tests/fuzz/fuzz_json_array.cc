@@ -81,15 +81,6 @@ void check_same(const Run& a, const Run& b) {
   FUZZ_CHECK(a.finished == b.finished);
 }
 
-std::vector<std::string_view> bytewise(std::string_view s) {
-  std::vector<std::string_view> out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    out.push_back(s.substr(i, 1));
-  }
-  return out;
-}
-
 // The elements must be the array's (or the bare object itself), each valid on its own.
 void check_against_json(std::string_view body, const Run& run) {
   // rapidjson stops at a NUL byte and takes what came before it for the document.
@@ -121,11 +112,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) {
     return 0;
   }
-  std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
-  size_t split = static_cast<size_t>(data[0]) * body.size() / 255;
-  std::vector<std::string_view> whole{body};
-  std::vector<std::string_view> halves{body.substr(0, split), body.substr(split)};
-  std::vector<std::string_view> bytes = bytewise(body);
+  Feeds feeds = make_feeds(data, size);
+  std::string_view body = feeds.stream;
+  const std::vector<std::string_view>& whole = feeds.whole;
+  const std::vector<std::string_view>& halves = feeds.halves;
+  const std::vector<std::string_view>& bytes = feeds.bytes;
 
   // An element over the limit fails at its end when fed whole and at a piece's end when
   // split: the status and the elements handed out before it are the same either way.

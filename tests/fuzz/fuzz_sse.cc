@@ -94,26 +94,17 @@ BoundaryRun bound_pieces(const std::vector<std::string_view>& pieces) {
   return run;
 }
 
-std::vector<std::string_view> bytewise(std::string_view s) {
-  std::vector<std::string_view> out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    out.push_back(s.substr(i, 1));
-  }
-  return out;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) {
     return 0;
   }
-  std::string_view stream(reinterpret_cast<const char*>(data + 1), size - 1);
-  size_t split = static_cast<size_t>(data[0]) * stream.size() / 255;
-  std::vector<std::string_view> whole{stream};
-  std::vector<std::string_view> halves{stream.substr(0, split), stream.substr(split)};
-  std::vector<std::string_view> bytes = bytewise(stream);
+  Feeds feeds = make_feeds(data, size);
+  std::string_view stream = feeds.stream;
+  const std::vector<std::string_view>& whole = feeds.whole;
+  const std::vector<std::string_view>& halves = feeds.halves;
+  const std::vector<std::string_view>& bytes = feeds.bytes;
 
   // Far above any input size: too_large cannot happen, so every split must agree.
   const size_t big = 16u << 20;
