@@ -14,9 +14,12 @@
 #include "config/config.h"
 #include "daemon/preflight.h"
 #include "daemon/reload.h"
+#include "daemon/state.h"
 #include "http/server.h"
+#include "proxy/prober.h"
 #include "proxy/runtime.h"
 #include "proxy/worker.h"
+#include "store/store.h"
 
 namespace {
 
@@ -80,7 +83,9 @@ std::shared_ptr<const gb::config::Config> load_or_report(const std::string& path
 
 struct Daemon {
   std::string config_path;
+  std::unique_ptr<gb::store::Store> store;
   std::unique_ptr<gb::proxy::Runtime> runtime;
+  gb::proxy::Prober* prober = nullptr;
   std::vector<std::unique_ptr<gb::proxy::Worker>> workers;
   uv_loop_t* loop = nullptr;
   std::vector<uv_signal_t*> signals;
@@ -146,6 +151,9 @@ void stop_daemon(Daemon& d, const char* why) {
     return;
   }
   d.stopping = true;
+  if (d.prober != nullptr) {
+    d.prober->stop();
+  }
   LOG_INFO("server.stopping").kv("signal", why).kv("grace_ms", kShutdownGraceMs);
   for (auto& w : d.workers) {
     w->request_stop(kShutdownGraceMs);
@@ -159,7 +167,9 @@ void on_signal(uv_signal_t* s, int signum) {
       LOG_WARN("reload.refused").kv("reason", "shutting down");
       return;
     }
-    gb::daemon::reload(d->config_path, *d->runtime);
+    if (gb::daemon::reload(d->config_path, *d->runtime) && d->store) {
+      d->store->set_options(gb::daemon::store_options(*d->runtime->current()->config));
+    }
     return;
   }
   stop_daemon(*d, signum == SIGTERM ? "TERM" : "INT");
@@ -198,7 +208,16 @@ int main(int argc, char** argv) {
 
   Daemon d;
   d.config_path = args.config;
-  d.runtime = std::make_unique<gb::proxy::Runtime>(gb::proxy::make_snapshot(cfg));
+  d.store = gb::daemon::open_state(*cfg);
+  if (!d.store) {
+    return 1;
+  }
+  auto snap = gb::proxy::make_snapshot(cfg, nullptr, d.store.get());
+  if (!gb::daemon::restore_state(*d.store, *snap)) {
+    return 1;
+  }
+  d.runtime = std::make_unique<gb::proxy::Runtime>(std::move(snap));
+  d.store->start(gb::daemon::key_source(*d.runtime));
   unsigned n = cfg->server.workers != 0 ? cfg->server.workers : uv_available_parallelism();
   for (unsigned i = 0; i < n; ++i) {
     d.workers.push_back(std::make_unique<gb::proxy::Worker>(i, *d.runtime));
@@ -206,9 +225,12 @@ int main(int argc, char** argv) {
   if (!start_listeners(d, *cfg)) {
     return 1;
   }
-  uv_loop_t loop;
-  uv_loop_init(&loop);
+  gb::uv::Loop main_loop;
+  uv_loop_t& loop = *main_loop.get();
   d.loop = &loop;
+  gb::proxy::Prober prober(main_loop, *d.runtime);
+  d.prober = &prober;
+  prober.start();
   watch_signals(d);
   d.worker_exit = new uv_async_t;
   uv_async_init(&loop, d.worker_exit, on_worker_exit);
@@ -228,7 +250,10 @@ int main(int argc, char** argv) {
     bad += w->loop_close_result() != 0;
   }
   d.workers.clear();
-  uv_loop_close(&loop);
+  prober.stop();
+  d.prober = nullptr;
+  // Key state as of the last request: pulled and written before the process ends.
+  d.store->stop();
   LOG_INFO("server.stopped").kv("leaks", bad);
   return 0;
 }

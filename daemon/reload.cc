@@ -3,15 +3,11 @@
 #include "base/log.h"
 #include "config/config.h"
 #include "daemon/preflight.h"
+#include "store/store.h"
 
 namespace gb::daemon {
 
 namespace {
-bool same_pool_shape(const config::Pool& a, const config::Pool& b) {
-  return a.keys == b.keys && a.max_failures == b.max_failures && a.cooldown == b.cooldown &&
-         a.cooldown_max == b.cooldown_max && a.probe_interval == b.probe_interval;
-}
-
 // Listeners, workers and the client-side limits are read when the workers start.
 void warn_restart_only(const config::Config& a, const config::Config& b) {
   std::vector<std::string> la, lb;
@@ -53,13 +49,14 @@ bool reload(const std::string& path, proxy::Runtime& rt) {
   }
   auto old = rt.current();
   warn_restart_only(*old->config, *cfg);
-  auto next = std::make_shared<proxy::Snapshot>(*proxy::make_snapshot(cfg));
-  // A pool whose keys and policy did not change keeps its key pool, and with it the
-  // state of every key (cooldowns, disabled keys, counters).
-  for (const config::Pool& p : cfg->pools) {
-    const config::Pool* before = old->config->find_pool(p.name);
-    if (before != nullptr && same_pool_shape(*before, p)) {
-      next->pools[p.name] = old->pools.at(p.name);
+  // Surviving pools keep their key pool, reconfigured in place: every key keeps its
+  // state (cooldowns, disabled keys, counters); removed keys leave, new keys start active.
+  auto next = proxy::make_snapshot(cfg, old.get());
+  if (old->store != nullptr) {
+    for (const auto& [name, keys] : old->pools) {
+      if (cfg->find_pool(name) == nullptr) {
+        old->store->forget_pool(name);
+      }
     }
   }
   log::set_level(cfg->log.level);

@@ -20,17 +20,27 @@ void append_printable(std::string* out, std::string_view part) {
 
 }  // namespace
 
-std::string key_id(std::string_view key) {
+namespace {
+std::string sha256_hex(std::string_view key, int bytes) {
   unsigned char digest[32];
   mbedtls_sha256_ret(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest, 0);
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  id.reserve(8);
-  for (int i = 0; i < 4; ++i) {
-    id.push_back(kHex[digest[i] >> 4]);
-    id.push_back(kHex[digest[i] & 0x0f]);
+  std::string hex;
+  hex.reserve(static_cast<size_t>(bytes) * 2);
+  for (int i = 0; i < bytes; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0x0f]);
   }
-  return id;
+  return hex;
+}
+}  // namespace
+
+std::string key_id(std::string_view key) {
+  return sha256_hex(key, 4);
+}
+
+std::string key_hash(std::string_view key) {
+  return sha256_hex(key, 32);
 }
 
 std::string key_mask(std::string_view key) {

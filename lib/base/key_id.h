@@ -11,6 +11,10 @@ namespace gb {
 // so stored key state reattaches to the same key.
 std::string key_id(std::string_view key);
 
+// All 64 lowercase hex digits of SHA-256(key): the identity under which key state is
+// stored. Ids alone are not enough: among 100 000 keys two 8-digit ids likely collide.
+std::string key_hash(std::string_view key);
+
 // "AIza…x9Qk" (first 4, a UTF-8 ellipsis, last 4) for keys of 12 or more bytes;
 // "…Qk" (last 2) for keys of 6 to 11 bytes; "…" alone for shorter ones, where two bytes
 // would already be a large share of the secret. Never more than 8 bytes of the key.

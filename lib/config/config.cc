@@ -38,6 +38,12 @@ const char* default_base_url(Provider p) {
   return "";
 }
 
+const char* default_probe_model(Provider p) {
+  // Gemini's models.get costs nothing and proves the key works; the other providers'
+  // model names change too often for a default, and their models list is free too.
+  return p == Provider::gemini ? "gemini-2.5-flash" : "";
+}
+
 bool glob_match(std::string_view pattern, std::string_view s) {
   // Greedy match with one backtrack point: the last '*' seen. Linear in practice and
   // never exponential, unlike the recursive version.
@@ -74,6 +80,20 @@ const Pool* Config::pool_for_model(std::string_view model) const {
     }
   }
   return nullptr;
+}
+
+const Quota* Pool::quota_for(std::string_view model) const {
+  const Quota* best = nullptr;
+  for (const Quota& q : quotas) {
+    if (q.model == model) {
+      return &q;
+    }
+    // quotas is sorted by model, so keeping the first of equally long globs is name order.
+    if (glob_match(q.model, model) && (best == nullptr || q.model.size() > best->model.size())) {
+      best = &q;
+    }
+  }
+  return best;
 }
 
 const Pool* Config::find_pool(std::string_view name) const {

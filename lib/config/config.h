@@ -28,6 +28,9 @@ const char* provider_name(Provider p);
 const char* strategy_name(Strategy s);
 // Where a pool of this provider sends requests when base_url is not set.
 const char* default_base_url(Provider p);
+// The model a probe of a disabled key asks for when probe_model is not set; "" means
+// the models list instead.
+const char* default_probe_model(Provider p);
 
 struct Server {
   std::vector<ListenAddr> listen;  // never empty once loaded
@@ -53,13 +56,32 @@ struct Clients {
   bool allow_anonymous = false;
 };
 
+// One upstream key of a pool.
+struct KeySpec {
+  std::string key;
+  unsigned weight = 1;  // 1..1000; only strategy = "weighted" uses it
+  bool operator==(const KeySpec&) const = default;
+};
+
+// Limits the upstream enforces per key for one model or glob of models
+// ([pool.NAME.quota."MODEL"]), declared so that selection can skip a key before the
+// upstream answers 429. 0 = no limit; at least one of the three is above 0.
+struct Quota {
+  std::string model;  // an exact model name or a glob
+  uint32_t rpm = 0;   // requests per minute per key
+  uint64_t tpm = 0;   // tokens per minute per key, as counted by the upstream's answers
+  uint32_t rpd = 0;   // requests per day per key; the day ends at midnight Pacific time
+  bool operator==(const Quota&) const = default;
+};
+
 struct Pool {
   std::string name;
   Provider provider = Provider::gemini;
-  std::string base_url;           // as written, or the provider's default
-  Origin origin;                  // base_url parsed
-  std::vector<std::string> keys;  // config keys then keys_file keys, deduplicated, order kept
-  std::string keys_file;          // resolved against the config file's directory; "" if unset
+  std::string base_url;        // as written, or the provider's default
+  Origin origin;               // base_url parsed
+  std::vector<KeySpec> keys;   // config keys then keys_file keys, deduplicated by key
+                               // (the first one wins), order kept; never empty
+  std::string keys_file;       // resolved against the config file's directory; "" if unset
   std::vector<std::string> models = {"*"};
   Strategy strategy = Strategy::round_robin;
   unsigned max_retries = 3;
@@ -67,8 +89,24 @@ struct Pool {
   Duration cooldown = std::chrono::seconds(30);
   Duration cooldown_max = std::chrono::hours(1);
   Duration probe_interval = std::chrono::minutes(30);
+  // The model a probe asks for (models.get); "" probes with the models list. Only
+  // letters, digits, '.', '_' and '-'. Defaults per provider: default_probe_model().
+  std::string probe_model = "gemini-2.5-flash";
+  // A probe-enabled key grows from a small share of traffic to its full share over
+  // this time; 0 = full share at once.
+  Duration ramp_up = std::chrono::seconds(60);
+  // How long a request may wait for a key when every key for its model is cooling or
+  // at a declared quota; 0 = answer at once.
+  Duration queue_timeout{0};
+  unsigned queue_max = 100;     // requests waiting at once in this pool; more are answered at once
+  std::vector<Quota> quotas;    // sorted by model, no two with the same model
   std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
   std::string proxy;  // always "" for now: a non-empty proxy is refused
+
+  // The quota declared for model: a quota named exactly model, else the one with the
+  // longest glob that matches it (the first by name among equally long ones); nullptr
+  // if none.
+  const Quota* quota_for(std::string_view model) const;
 };
 
 struct Log {

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <optional>
 
 namespace gb::config {
 
@@ -20,6 +21,79 @@ std::string_view strip_comment(std::string_view line) {
     }
   }
   return line;
+}
+
+bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
+
+struct LineProblem {
+  size_t offset;  // into the trimmed line
+  std::string message;
+};
+
+// "N" of weight=N: a whole number in range, written plainly (no sign, no spaces).
+bool parse_weight(std::string_view s, unsigned* out) {
+  if (s.empty() || s.size() > 4) {
+    return false;
+  }
+  unsigned v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (v < kMinKeyWeight || v > kMaxKeyWeight) {
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+// One trimmed, non-empty line: the key, then at most one weight=N. Messages never
+// repeat what is on the line: it may be a key.
+std::optional<LineProblem> parse_line(std::string_view line, KeySpec* spec) {
+  size_t end = 0;
+  while (end < line.size() && !is_blank(line[end])) {
+    ++end;
+  }
+  std::string_view key = line.substr(0, end);
+  if (const char* why = check_key(key)) {
+    size_t bad = 0;
+    while (bad < key.size() && key[bad] > 0x20 && key[bad] < 0x7f) {
+      ++bad;
+    }
+    return LineProblem{bad, std::string("the key ") + why};
+  }
+  bool weighted = false;
+  size_t pos = end;
+  while (pos < line.size()) {
+    while (pos < line.size() && is_blank(line[pos])) {
+      ++pos;
+    }
+    size_t word_end = pos;
+    while (word_end < line.size() && !is_blank(line[word_end])) {
+      ++word_end;
+    }
+    std::string_view word = line.substr(pos, word_end - pos);
+    constexpr std::string_view kWeight = "weight=";
+    if (!word.starts_with(kWeight)) {
+      return LineProblem{pos, "only weight=N may follow the key; write one key a line"};
+    }
+    if (weighted) {
+      return LineProblem{pos, "weight is given twice"};
+    }
+    if (!parse_weight(word.substr(kWeight.size()), &spec->weight)) {
+      return LineProblem{pos + kWeight.size(),
+                         "weight must be a whole number from " + std::to_string(kMinKeyWeight) +
+                             " to " + std::to_string(kMaxKeyWeight)};
+    }
+    weighted = true;
+    pos = word_end;
+  }
+  spec->key = std::string(key);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -59,24 +133,16 @@ KeysFile parse_keys(std::string_view text, const std::string& path) {
     while (last > first && is_space(content[last - 1])) {
       --last;
     }
-    std::string_view key = content.substr(first, last - first);
-    if (key.empty()) {
+    if (first == last) {
       continue;
     }
-    if (const char* why = check_key(key)) {
-      size_t bad = 0;
-      while (bad < key.size() && key[bad] > 0x20 && key[bad] < 0x7f) {
-        ++bad;
-      }
-      auto column = static_cast<unsigned>(first + bad + 1);
-      std::string message = std::string("the key ") + why;
-      if (key[bad] == ' ' || key[bad] == '\t') {
-        message += "; write one key a line";
-      }
-      out.errors.push_back(ConfigError{path, line_no, column, message});
+    KeySpec spec;
+    if (auto problem = parse_line(content.substr(first, last - first), &spec)) {
+      auto column = static_cast<unsigned>(first + problem->offset + 1);
+      out.errors.push_back(ConfigError{path, line_no, column, problem->message});
       continue;
     }
-    out.keys.emplace_back(key);
+    out.keys.push_back(std::move(spec));
   }
   return out;
 }

@@ -1,9 +1,10 @@
 // Upstream keys: what a valid key looks like, and the keys_file format.
 //
-// A keys file holds one key a line. Blank lines are skipped; '#' at the start of a
-// line, or after whitespace, starts a comment; whitespace around a key is trimmed
-// (so CRLF files work). A line with whitespace inside its key is an error naming the
-// line and column: it is almost always two keys pasted on one line, or a stray word.
+// A keys file holds one key a line, optionally followed by its weight: "KEY" or
+// "KEY weight=N", separated by blanks. Blank lines are skipped; '#' at the start of a
+// line, or after whitespace, starts a comment; whitespace around the line is trimmed
+// (so CRLF files work). Anything else after the key is an error naming the line and
+// column: it is almost always two keys pasted on one line, or a stray word.
 #pragma once
 
 #include <string>
@@ -19,8 +20,12 @@ namespace gb::config {
 // keys and tokens are secrets.
 const char* check_key(std::string_view key);
 
+// The range of a key's weight, in keys and in a keys file.
+inline constexpr unsigned kMinKeyWeight = 1;
+inline constexpr unsigned kMaxKeyWeight = 1000;
+
 struct KeysFile {
-  std::vector<std::string> keys;    // in file order, duplicates kept
+  std::vector<KeySpec> keys;        // in file order, duplicates kept
   std::vector<ConfigError> errors;  // file is the keys file, line and column 1-based
   int read_errno = 0;               // nonzero when the file could not be read at all
 };

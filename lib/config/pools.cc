@@ -1,7 +1,10 @@
-// [pool.NAME] tables: fields, then the checks that need the whole pool (default
-// base_url per provider, keys merged from keys and keys_file, cooldown bounds).
+// [pool.NAME] tables: fields, then the checks that need the whole pool (defaults per
+// provider, keys merged from keys and keys_file, cooldown bounds). Two kinds of value
+// have tables of their own: an entry of keys may be { key = "...", weight = N }, and
+// [pool.NAME.quota."MODEL"] declares a model's limits.
 #include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
 #include "config/keys_file.h"
 #include "config/sections.h"
@@ -13,13 +16,22 @@ namespace {
 constexpr std::string_view kProviders[] = {"gemini", "openai", "anthropic"};
 constexpr std::string_view kStrategies[] = {"round_robin", "least_busy", "weighted"};
 constexpr size_t kMaxPoolName = 64;
+constexpr size_t kMaxProbeModel = 128;
+constexpr unsigned kMaxQueue = 100'000;
+constexpr Duration kMaxQueueTimeout = std::chrono::minutes(10);
+constexpr Duration kMaxRampUp = std::chrono::hours(1);
+// Far above any quota a provider sells, low enough to catch a misplaced digit.
+constexpr uint64_t kMaxRpm = 10'000'000;
+constexpr uint64_t kMaxTpm = 100'000'000'000;
+constexpr uint64_t kMaxRpd = 1'000'000'000;
 
 // A pool being read: the parts that are merged or checked once every field is in.
 struct PoolDraft {
   Pool pool;
-  std::vector<std::string> config_keys;
-  std::vector<std::string> file_keys;
+  std::vector<KeySpec> config_keys;
+  std::vector<KeySpec> file_keys;
   bool keys_reported = false;  // a problem with keys was already reported
+  bool probe_model_set = false;
   const toml::node* cooldown = nullptr;
   const toml::node* cooldown_max = nullptr;
 };
@@ -46,22 +58,80 @@ void read_base_url(const Item& it, PoolDraft& d) {
   d.pool.origin = std::move(*origin);
 }
 
+// How an entry of keys may be written, for messages.
+constexpr std::string_view kKeyForms = "strings or tables like { key = \"...\", weight = 2 }";
+
+// An entry of keys written as a table: { key = "...", weight = N }.
+struct KeyDraft {
+  KeySpec spec;
+  bool has_key = false;
+  bool bad = false;
+};
+
+constexpr Field<KeyDraft> kKeyFields[] = {
+    {"key",
+     [](const Item& it, KeyDraft& k) {
+       std::string key;
+       if (!it.string(&key, true)) {
+         k.bad = true;
+       } else if (const char* why = check_key(key)) {
+         it.fail(why);
+         k.bad = true;
+       } else {
+         k.spec.key = std::move(key);
+         k.has_key = true;
+       }
+     }},
+    {"weight",
+     [](const Item& it, KeyDraft& k) {
+       k.bad |= !it.uint(&k.spec.weight, kMinKeyWeight, kMaxKeyWeight);
+     }},
+};
+
+// Returns false when the entry is unusable (and was reported).
+bool read_key_entry(const Item& it, const toml::node& e, KeySpec* out) {
+  if (const auto* s = e.as_string()) {
+    if (const char* why = check_key(s->get())) {
+      it.r.error(e, it.what() + ": a key " + why);
+      return false;
+    }
+    out->key = s->get();
+    return true;
+  }
+  const auto* t = e.as_table();
+  if (t == nullptr) {
+    it.r.error(e, it.what() + " must hold only " + std::string(kKeyForms) + ", not " +
+                      type_phrase(e));
+    return false;
+  }
+  std::string label = "an entry of " + it.what();
+  KeyDraft k;
+  bool all_known = read_fields(it.r, *t, label, kKeyFields, &k);
+  if (k.bad || !all_known) {
+    return false;  // reported already
+  }
+  if (!k.has_key) {
+    it.r.error(e, label + " has no key: write { key = \"...\", weight = N }");
+    return false;
+  }
+  *out = std::move(k.spec);
+  return true;
+}
+
 void read_keys(const Item& it, PoolDraft& d) {
-  std::vector<Entry> entries;
-  if (!it.strings(&entries)) {
+  const auto* a = it.node.as_array();
+  if (a == nullptr) {
+    it.fail("must be an array of " + std::string(kKeyForms) + ", not " + type_phrase(it.node));
     d.keys_reported = true;
     return;
   }
-  if (entries.size() != it.node.as_array()->size()) {
-    d.keys_reported = true;  // an element that is not a string was reported
-  }
-  for (const Entry& e : entries) {
-    if (const char* why = check_key(e.value)) {
-      it.r.error(*e.node, it.what() + ": a key " + why);
+  for (const toml::node& e : *a) {
+    KeySpec spec;
+    if (read_key_entry(it, e, &spec)) {
+      d.config_keys.push_back(std::move(spec));
+    } else {
       d.keys_reported = true;
-      continue;
     }
-    d.config_keys.push_back(e.value);
   }
 }
 
@@ -115,6 +185,103 @@ void read_strategy(const Item& it, PoolDraft& d) {
   }
 }
 
+void read_probe_model(const Item& it, PoolDraft& d) {
+  std::string model;
+  if (!it.string(&model, true)) {
+    return;
+  }
+  // The name goes into a request path unescaped, so only characters that need no escaping.
+  auto plain = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+  };
+  if (model.size() > kMaxProbeModel) {
+    it.fail("is longer than " + std::to_string(kMaxProbeModel) + " characters");
+    return;
+  }
+  if (!std::all_of(model.begin(), model.end(), plain)) {
+    std::string message = "has \"" + model +
+                          "\", but a model name may hold only letters, digits, '.', '_' and '-'";
+    if (model.starts_with("models/")) {
+      message += "; leave out \"models/\"";
+    }
+    it.fail(message);
+    return;
+  }
+  d.pool.probe_model = std::move(model);
+  d.probe_model_set = true;
+}
+
+// [pool.NAME.quota."MODEL"]: one declared quota.
+struct QuotaDraft {
+  Quota quota;
+  bool bad = false;
+};
+
+template <typename T>
+void read_limit(const Item& it, QuotaDraft& q, T* out, uint64_t max) {
+  uint64_t v = 0;
+  if (it.uint64(&v, 0, max)) {
+    *out = static_cast<T>(v);
+  } else {
+    q.bad = true;
+  }
+}
+
+constexpr Field<QuotaDraft> kQuotaFields[] = {
+    {"rpm", [](const Item& it, QuotaDraft& q) { read_limit(it, q, &q.quota.rpm, kMaxRpm); }},
+    {"tpm", [](const Item& it, QuotaDraft& q) { read_limit(it, q, &q.quota.tpm, kMaxTpm); }},
+    {"rpd", [](const Item& it, QuotaDraft& q) { read_limit(it, q, &q.quota.rpd, kMaxRpd); }},
+};
+
+// One entry of quota: key is the model or glob, node should be its table of limits.
+// inner is the pool's table name without brackets ("pool.p").
+void read_quota(const Item& it, std::string_view inner, const toml::key& key,
+                const toml::node& node, PoolDraft& d) {
+  std::string model(key.str());
+  if (model.empty()) {
+    it.r.error(key.source(), "quota in " + std::string(it.table) +
+                                 " has an empty model name; \"*\" matches every model");
+    return;
+  }
+  const toml::table* t = node.as_table();
+  if (t == nullptr) {
+    // Most likely [pool.p.quota] with rpm = N right under it: the model is missing.
+    it.r.error(node, "quota in " + std::string(it.table) +
+                         " holds one table per model or glob, like [" + std::string(inner) +
+                         ".quota.\"gemini-2.5-pro\"], but \"" + model + "\" is " +
+                         type_phrase(node));
+    return;
+  }
+  std::string label = "[" + std::string(inner) + ".quota.\"" + model + "\"]";
+  QuotaDraft q;
+  q.quota.model = std::move(model);
+  if (!read_fields(it.r, *t, label, kQuotaFields, &q) || q.bad) {
+    return;
+  }
+  if (q.quota.rpm == 0 && q.quota.tpm == 0 && q.quota.rpd == 0) {
+    it.r.error(key.source(), label + " limits nothing: set rpm, tpm or rpd above 0");
+    return;
+  }
+  d.pool.quotas.push_back(std::move(q.quota));
+}
+
+void read_quotas(const Item& it, PoolDraft& d) {
+  std::string_view inner = it.table.substr(1, it.table.size() - 2);
+  const toml::table* t = it.node.as_table();
+  if (t == nullptr) {
+    it.fail("must be a table like [" + std::string(inner) + ".quota.\"MODEL\"], not " +
+            type_phrase(it.node));
+    return;
+  }
+  for (auto&& [key, node] : *t) {
+    read_quota(it, inner, key, node, d);
+  }
+  // quota_for breaks ties by this order; toml++ happens to iterate in it already.
+  std::sort(d.pool.quotas.begin(), d.pool.quotas.end(),
+            [](const Quota& a, const Quota& b) { return a.model < b.model; });
+}
+
 void read_proxy(const Item& it, PoolDraft& /*d*/) {
   std::string proxy;
   if (it.string(&proxy, true) && !proxy.empty()) {
@@ -144,6 +311,15 @@ constexpr Field<PoolDraft> kPoolFields[] = {
        }
      }},
     {"probe_interval", [](const Item& it, PoolDraft& d) { it.duration(&d.pool.probe_interval); }},
+    {"probe_model", read_probe_model},
+    {"ramp_up",
+     [](const Item& it, PoolDraft& d) { it.duration(&d.pool.ramp_up, true, kMaxRampUp); }},
+    {"queue_timeout",
+     [](const Item& it, PoolDraft& d) {
+       it.duration(&d.pool.queue_timeout, true, kMaxQueueTimeout);
+     }},
+    {"queue_max", [](const Item& it, PoolDraft& d) { it.uint(&d.pool.queue_max, 0, kMaxQueue); }},
+    {"quota", read_quotas},
     {"ca_file", [](const Item& it, PoolDraft& d) { it.string(&d.pool.ca_file); }},
     {"proxy", read_proxy},
 };
@@ -158,11 +334,13 @@ bool valid_pool_name(std::string_view name) {
   });
 }
 
+// A key given twice keeps its first place and its first weight.
 void merge_keys(PoolDraft& d) {
   d.pool.keys.clear();
+  std::unordered_set<std::string> seen;
   for (auto* list : {&d.config_keys, &d.file_keys}) {
-    for (std::string& k : *list) {
-      if (std::find(d.pool.keys.begin(), d.pool.keys.end(), k) == d.pool.keys.end()) {
+    for (KeySpec& k : *list) {
+      if (seen.insert(k.key).second) {
         d.pool.keys.push_back(std::move(k));
       }
     }
@@ -174,6 +352,9 @@ void finish_pool(Reader& r, const toml::key& name, std::string_view label, PoolD
   if (p.base_url.empty()) {
     p.base_url = default_base_url(p.provider);
     p.origin = parse_origin(p.base_url).value();
+  }
+  if (!d.probe_model_set) {
+    p.probe_model = default_probe_model(p.provider);
   }
   merge_keys(d);
   if (p.keys.empty() && !d.keys_reported) {

@@ -33,7 +33,7 @@ void Reader::error(const toml::source_region& where, std::string message) {
 void Reader::unknown_key(const toml::key& key, const toml::node& value, std::string_view table,
                          std::span<const std::string_view> known) {
   std::string message;
-  if (value.is_table()) {
+  if (value.is_table() && table.starts_with('[')) {
     std::string inner(table.substr(1, table.size() - 2));
     message = "unknown table [" + inner + "." + std::string(key.str()) + "]";
   } else {
@@ -105,22 +105,31 @@ bool Item::boolean(bool* out) const {
 }
 
 bool Item::uint(unsigned* out, unsigned min, unsigned max) const {
-  const auto* i = node.as_integer();
-  if (i == nullptr) {
-    fail(std::string("must be an integer, not ") + type_phrase(node));
-    return false;
-  }
-  int64_t v = i->get();
-  if (v < static_cast<int64_t>(min) || v > static_cast<int64_t>(max)) {
-    fail("must be between " + std::to_string(min) + " and " + std::to_string(max) + ", not " +
-         std::to_string(v));
+  uint64_t v = 0;
+  if (!uint64(&v, min, max)) {
     return false;
   }
   *out = static_cast<unsigned>(v);
   return true;
 }
 
-bool Item::duration(Duration* out, bool allow_zero) const {
+bool Item::uint64(uint64_t* out, uint64_t min, uint64_t max) const {
+  const auto* i = node.as_integer();
+  if (i == nullptr) {
+    fail(std::string("must be an integer, not ") + type_phrase(node));
+    return false;
+  }
+  int64_t v = i->get();
+  if (v < 0 || static_cast<uint64_t>(v) < min || static_cast<uint64_t>(v) > max) {
+    fail("must be between " + std::to_string(min) + " and " + std::to_string(max) + ", not " +
+         std::to_string(v));
+    return false;
+  }
+  *out = static_cast<uint64_t>(v);
+  return true;
+}
+
+bool Item::duration(Duration* out, bool allow_zero, Duration max) const {
   const auto* s = node.as_string();
   if (s == nullptr) {
     fail(std::string("must be a string with a unit, like \"30s\", not ") + type_phrase(node));
@@ -135,6 +144,10 @@ bool Item::duration(Duration* out, bool allow_zero) const {
   }
   if (!allow_zero && d == Duration::zero()) {
     fail("must be longer than 0s");
+    return false;
+  }
+  if (d > max) {
+    fail("must be at most " + format_duration(max) + ", not " + format_duration(d));
     return false;
   }
   *out = d;

@@ -30,7 +30,8 @@ class Reader {
   void error(ConfigError e) { errors_->push_back(std::move(e)); }
 
   // Reports a key that no Field knows, suggesting the closest known one.
-  // table is the label used in messages: "[limits]" or "[pool.gemini]".
+  // table is the label used in messages: "[limits]" or "[pool.gemini]", or a phrase
+  // for a table that has no header of its own ("an entry of keys in [pool.gemini]").
   void unknown_key(const toml::key& key, const toml::node& value, std::string_view table,
                    std::span<const std::string_view> known);
 
@@ -62,7 +63,9 @@ struct Item {
   bool string(std::string* out, bool allow_empty = false) const;
   bool boolean(bool* out) const;
   bool uint(unsigned* out, unsigned min, unsigned max) const;
-  bool duration(Duration* out, bool allow_zero = false) const;
+  bool uint64(uint64_t* out, uint64_t min, uint64_t max) const;
+  // A duration up to max; "0s" only when allow_zero.
+  bool duration(Duration* out, bool allow_zero = false, Duration max = Duration::max()) const;
   bool size(uint64_t* out, uint64_t min, uint64_t max) const;
   // An array of strings (possibly empty); an element of another type is reported at
   // the element and skipped.
@@ -77,9 +80,11 @@ struct Field {
   void (*read)(const Item& item, T& out);
 };
 
+// Returns false when t has a key that no field knows (reported already).
 template <typename T, size_t N>
-void read_fields(Reader& r, const toml::table& t, std::string_view table,
+bool read_fields(Reader& r, const toml::table& t, std::string_view table,
                  const Field<T> (&fields)[N], T* out) {
+  bool all_known = true;
   std::string_view names[N];
   for (size_t i = 0; i < N; ++i) {
     names[i] = fields[i].name;
@@ -93,10 +98,12 @@ void read_fields(Reader& r, const toml::table& t, std::string_view table,
     }
     if (field == nullptr) {
       r.unknown_key(key, node, table, names);
+      all_known = false;
       continue;
     }
     field->read(Item{r, node, key.str(), table}, *out);
   }
+  return all_known;
 }
 
 }  // namespace gb::config

@@ -37,4 +37,9 @@ WallTime next_pacific_midnight(WallTime wall) {
   return local_midnight - offset_at(guess);
 }
 
+int64_t pacific_day(WallTime wall) {
+  sys_seconds utc = std::chrono::floor<std::chrono::seconds>(wall);
+  return std::chrono::floor<days>(utc + offset_at(utc)).time_since_epoch().count();
+}
+
 }  // namespace gb::pool

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 namespace gb::pool {
 
@@ -17,5 +18,9 @@ bool is_pacific_dst(WallTime wall);
 
 // The first Pacific midnight strictly after `wall`, as a UTC time point.
 WallTime next_pacific_midnight(WallTime wall);
+
+// The Pacific calendar day `wall` falls in, as days since 1970-01-01: per-day quotas
+// count requests per such day.
+int64_t pacific_day(WallTime wall);
 
 }  // namespace gb::pool

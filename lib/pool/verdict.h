@@ -1,8 +1,21 @@
 // What one upstream answer means for the key that served it and for the request.
 // The classification follows DESIGN §6; the body shapes follow WIRE §2 (Gemini errors).
-// Pure: no I/O, no clock.
+// Pure: no I/O; the wall clock comes in as an argument (Retry-After may be a date).
+//
+//   status                                  outcome        key            request
+//   2xx                                     success        failures = 0   done
+//   429, or error.status RESOURCE_EXHAUSTED rate_limited   cools          another key
+//   400 naming the key (API_KEY_INVALID)    invalid        disabled       another key
+//   401                                     invalid        disabled       another key
+//   403 naming the key, or unreadable       invalid        disabled       another key
+//   403 naming something else               client_error   untouched      to the client
+//   other 4xx                               client_error   untouched      to the client
+//   5xx                                     failed         failures + 1   another key
+//   1xx, 3xx, < 100, > 599                  failed         failures + 1   another key
+//     (reason bad_upstream_response: a final answer no Gemini front end sends)
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,7 +34,7 @@ struct Verdict {
   Outcome outcome = Outcome::failed;
   bool retry = false;  // try another key (true for rate_limited, invalid, failed)
   // How long the upstream asked us to wait: RetryInfo.retryDelay, else the Retry-After
-  // header (delta-seconds only). Rounded up to whole milliseconds, at most one day.
+  // header (seconds or an HTTP-date). Rounded up to whole milliseconds, at most one day.
   std::optional<Duration> retry_after;
   bool per_day = false;  // a QuotaFailure violation whose quotaId contains "PerDay"
   // Short machine word: "ok", "rate_limited", "API_KEY_INVALID", "PERMISSION_DENIED",
@@ -29,23 +42,43 @@ struct Verdict {
   std::string reason;
 };
 
-// Classifies an HTTP answer from upstream. `body` is the error body as received: it may
-// be empty, truncated, not JSON, or a one-element JSON array wrapping the error object;
-// none of these crash, they only lose detail (a 429 with a junk body is still
-// rate_limited, without retry_after).
-Verdict classify_response(int status, std::string_view body, std::string_view retry_after_header);
+// Classifies an HTTP answer from upstream (the table above). `body` is the error body as
+// received: it may be empty, truncated, not JSON, or a one-element JSON array wrapping the
+// error object; none of these crash, they only lose detail (a 429 with a junk body is still
+// rate_limited, without retry_after; a 403 with a junk body disables the key).
+//
+// The reason of an invalid verdict is the body's ErrorInfo.reason ("API_KEY_INVALID",
+// "CONSUMER_SUSPENDED", "API_KEY_SERVICE_BLOCKED", "SERVICE_DISABLED", ...); else a word
+// read from a message Google sends without details ("API_KEY_INVALID", "API_KEY_EXPIRED",
+// "API_KEY_LEAKED"); else error.status ("PERMISSION_DENIED", "UNAUTHENTICATED"); else
+// "http_<status>". Other error verdicts say "rate_limited", "http_<status>" or
+// "bad_upstream_response".
+//
+// `now` is the wall clock, used only to turn a Retry-After date into a delay.
+Verdict classify_response(int status, std::string_view body, std::string_view retry_after_header,
+                          std::chrono::system_clock::time_point now);
 
 // Classifies a failure before any response: connect failure or timeout, TLS failure,
 // reset, read timeout, bad upstream response. Outcome failed, retry true, reason is the
 // error code's name. Errc::client_gone is the exception: cancelled, no retry.
 Verdict classify_transport(Errc code);
 
-// Parses a google.protobuf.Duration string ("23s", "2.463586755s"). Rounds up to whole
+// Parses a google.protobuf.Duration string ("37s", "0.5s", "45.837906927s"): digits,
+// optionally a dot and 1 to 9 digits, then "s"; no sign, no spaces. Rounds up to whole
 // milliseconds and caps at one day. Exposed for tests.
 std::optional<Duration> parse_proto_duration(std::string_view s);
 
-// Parses a Retry-After header given as delta-seconds ("120"). HTTP-dates are not
-// accepted: this module has no wall clock, and upstreams send seconds.
-std::optional<Duration> parse_retry_after(std::string_view s);
+// Parses a Retry-After header value (RFC 9110 §10.2.3), surrounding blanks allowed:
+//   delay-seconds  "120"
+//   HTTP-date      "Sun, 06 Nov 1994 08:49:37 GMT"   IMF-fixdate
+//                  "Sunday, 06-Nov-94 08:49:37 GMT"  obsolete RFC 850 (two-digit year)
+//                  "Sun Nov  6 08:49:37 1994"        obsolete asctime
+// A date becomes its distance from `now`, rounded up to whole milliseconds; a date at or
+// before `now` gives zero, as "Retry-After: 0" does: the upstream allows a retry now, and
+// any floor under a cooldown is the key pool's policy, not the parser's. A two-digit year
+// is the one within 50 years of `now` (RFC 9110 §5.6.7). Capped at one day like the rest.
+// Anything else (garbage, impossible dates such as 31 Feb) gives nullopt.
+std::optional<Duration> parse_retry_after(std::string_view s,
+                                          std::chrono::system_clock::time_point now);
 
 }  // namespace gb::pool

@@ -1,8 +1,11 @@
-// Runtime: what all worker threads share — the current config snapshot and the key pools.
+// Runtime: what all worker threads share — the current config snapshot, the key pools,
+// and the store that keeps their state and the request log.
 //
 // A request takes the snapshot current when it starts and keeps it to the end, so a
-// reload never changes the rules under a request in flight. Workers cache the pointer and
-// look at an atomic generation number per request, taking the mutex only after a swap.
+// reload never changes the rules under a request in flight. Key pools outlive snapshots:
+// a reload hands each surviving pool its new policy and keys (KeyPool::reconfigure), so
+// every key keeps its state. Workers cache the pointer and look at an atomic generation
+// number per request, taking the mutex only after a swap.
 #pragma once
 
 #include <atomic>
@@ -16,17 +19,29 @@
 #include "http/server_conn.h"
 #include "pool/key_pool.h"
 
+namespace gb::store {
+class Store;
+}
+
 namespace gb::proxy {
 
 struct Snapshot {
   std::shared_ptr<const config::Config> config;
   std::map<std::string, std::shared_ptr<pool::KeyPool>, std::less<>> pools;  // by pool name
+  store::Store* store = nullptr;  // request log; nullptr when there is none
 
   pool::KeyPool* keys_of(const config::Pool& p) const;
 };
 
-// Builds the key pools of a config.
-std::shared_ptr<const Snapshot> make_snapshot(std::shared_ptr<const config::Config> cfg);
+// The pool's policy and keys as the key pool wants them.
+pool::Policy policy_of(const config::Pool& p);
+std::vector<pool::KeySpec> key_specs_of(const config::Pool& p);
+
+// Builds the snapshot of a config. Pools of `previous` with the same name are kept and
+// reconfigured in place; others are new. `previous` may be null (startup).
+std::shared_ptr<const Snapshot> make_snapshot(std::shared_ptr<const config::Config> cfg,
+                                              const Snapshot* previous = nullptr,
+                                              store::Store* store = nullptr);
 
 class Runtime {
  public:

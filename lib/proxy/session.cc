@@ -7,6 +7,7 @@
 #include "pool/pacific_time.h"
 #include "proxy/forward.h"
 #include "proxy/gemini_error.h"
+#include "store/store.h"
 
 namespace gb::proxy {
 
@@ -37,12 +38,22 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
 int status_for_transport(Errc c) {
   return (c == Errc::connect_timeout || c == Errc::read_timeout) ? 504 : 502;
 }
+
+pool::Verdict cancelled_verdict(const char* reason) {
+  return pool::Verdict{pool::Outcome::cancelled, false, std::nullopt, false, reason};
+}
+
+std::string model_or_none(const std::string& model) {
+  return model.empty() ? std::string("(none)") : model;
+}
 }  // namespace
 
-Session::Session(uv::Loop& loop, http::UpstreamPool& upstream, http::Exchange& ex,
+Session::Session(uv::Loop& loop, std::shared_ptr<uv::Mailbox> mailbox,
+                 http::UpstreamPool& upstream, http::Exchange& ex,
                  std::shared_ptr<const Snapshot> snap, Route route, const config::Pool& pool,
                  pool::KeyPool& keys, std::string token_id, uint64_t sid)
     : loop_(loop),
+      mailbox_(std::move(mailbox)),
       upstream_(upstream),
       ex_(&ex),
       snap_(std::move(snap)),
@@ -51,6 +62,7 @@ Session::Session(uv::Loop& loop, http::UpstreamPool& upstream, http::Exchange& e
       keys_(keys),
       token_id_(std::move(token_id)),
       sid_(sid),
+      wall0_(std::chrono::system_clock::now()),
       t0_(std::chrono::steady_clock::now()) {
   const config::Limits& lim = snap_->config->limits;
   timeouts_.connect_ms = ms_of(lim.connect_timeout);
@@ -72,31 +84,130 @@ void Session::next_attempt() {
     return;
   }
   auto now = pool::Clock::now();
-  auto picked = keys_.acquire(route_.model, tried_, now);
+  auto wall = std::chrono::system_clock::now();
+  pool::WaitSpec wait;
+  if (pool_.queue_timeout.count() > 0) {
+    wait.deadline = t0_ + pool_.queue_timeout;
+    wait.waiter = std::make_shared<pool::Waiter>();
+    wait.waiter->token = token_id_;
+    // Runs on whichever thread freed the key; the lease travels to this loop. If the
+    // worker is gone, nobody will use the lease: give it straight back.
+    wait.waiter->deliver = [this, mailbox = mailbox_, keys = &keys_,
+                            model = route_.model](pool::Lease lease) {
+      pool::Lease copy = lease;
+      if (!mailbox->post([this, lease = std::move(lease)]() mutable { on_lease(std::move(lease)); })) {
+        keys->release(copy, model, cancelled_verdict("worker_gone"), pool::Clock::now(),
+                      std::chrono::system_clock::now());
+      }
+    };
+  }
+  auto picked = keys_.acquire(route_.model, tried_, now, wall, wait.waiter ? &wait : nullptr);
+  if (auto* queued = std::get_if<pool::Queued>(&picked)) {
+    phase_ = Phase::queued;
+    waiter_ = std::move(wait.waiter);
+    LOG_DEBUG("request.queued")
+        .kv("sid", sid_)
+        .kv("pool", pool_.name)
+        .kv("model", route_.model)
+        .kv("token", token_id_);
+    arm_wait(queued->next_free);
+    return;
+  }
   if (auto* none = std::get_if<pool::NoKey>(&picked)) {
     if (attempts_ > 0 && !none->all_cooling) {
       give_up();
       return;
     }
-    if (none->all_cooling) {
-      auto secs = std::chrono::duration_cast<std::chrono::seconds>(none->retry_after).count();
-      reply_error(429, Errc::all_keys_cooling,
-                  "all keys of pool " + pool_.name + " are cooling down for model " +
-                      (route_.model.empty() ? std::string("(none)") : route_.model) +
-                      "; the soonest is free in " + std::to_string(secs) + "s",
-                  static_cast<int>(secs));
-    } else {
-      reply_error(503, Errc::no_key_available,
-                  "no usable key in pool " + pool_.name +
-                      ": every key is disabled (see gbd's log, ev=key.disabled)");
-    }
+    answer_no_key(*none);
     return;
   }
-  lease_ = std::get<pool::Lease>(std::move(picked));
+  use_lease(std::get<pool::Lease>(std::move(picked)));
+}
+
+void Session::use_lease(pool::Lease lease) {
+  lease_ = std::move(lease);
+  attempt_key_ = lease_->id;
   tried_.push_back(lease_->index);
   ++attempts_;
   fresh_retry_done_ = false;
   send(false);
+}
+
+void Session::answer_no_key(const pool::NoKey& none) {
+  if (none.all_cooling) {
+    auto secs = std::chrono::duration_cast<std::chrono::seconds>(none.retry_after).count();
+    reply_error(429, Errc::all_keys_cooling,
+                "all keys of pool " + pool_.name + " are cooling down for model " +
+                    model_or_none(route_.model) + "; the soonest is free in " +
+                    std::to_string(secs) + "s",
+                static_cast<int>(secs));
+    return;
+  }
+  reply_error(503, Errc::no_key_available,
+              "no usable key in pool " + pool_.name + " for model " + model_or_none(route_.model) +
+                  ": every key is disabled (see gbd's log, ev=key.disabled)");
+}
+
+// ---------------------------------------------------------------- waiting for a key
+
+void Session::arm_wait(pool::TimePoint next_free) {
+  if (!wait_timer_) {
+    wait_timer_ = std::make_unique<uv::Timer>(loop_.get());
+  }
+  pool::TimePoint deadline = t0_ + pool_.queue_timeout;
+  pool::TimePoint at = std::min(next_free, deadline);
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(at - pool::Clock::now()).count();
+  wait_timer_->start(static_cast<uint64_t>(std::max<int64_t>(ms, 0)) + 1, [this] { on_wait_timer(); });
+}
+
+void Session::on_wait_timer() {
+  if (lease_on_its_way_) {
+    // Keeps the loop alive until the lease arrives; it was sent, it will come.
+    wait_timer_->start(1000, [this] { on_wait_timer(); });
+    return;
+  }
+  auto now = pool::Clock::now();
+  std::optional<pool::TimePoint> next =
+      keys_.poll(route_.model, now, std::chrono::system_clock::now());
+  pool::TimePoint deadline = t0_ + pool_.queue_timeout;
+  if (now < deadline) {
+    arm_wait(next.value_or(deadline));
+    return;
+  }
+  if (!keys_.cancel_wait(waiter_)) {
+    lease_on_its_way_ = true;  // served just now by the poll above
+    wait_timer_->start(1000, [this] { on_wait_timer(); });
+    return;
+  }
+  waiter_.reset();
+  wait_timer_.reset();
+  phase_ = Phase::waiting;
+  // Out of time: one last look, without waiting, gives either a key or the answer.
+  auto picked = keys_.acquire(route_.model, tried_, now, std::chrono::system_clock::now());
+  if (auto* none = std::get_if<pool::NoKey>(&picked)) {
+    if (have_answer_ || last_error_) {
+      give_up();
+    } else {
+      answer_no_key(*none);
+    }
+    return;
+  }
+  use_lease(std::get<pool::Lease>(std::move(picked)));
+}
+
+void Session::on_lease(pool::Lease lease) {
+  lease_on_its_way_ = false;
+  waiter_.reset();
+  wait_timer_.reset();
+  if (ex_ == nullptr) {
+    // The client left while the lease was on its way.
+    keys_.release(lease, route_.model, cancelled_verdict("client_gone"), pool::Clock::now(),
+                  std::chrono::system_clock::now());
+    finish(End::client_gone);
+    return;
+  }
+  phase_ = Phase::waiting;
+  use_lease(std::move(lease));
 }
 
 void Session::send(bool fresh_connection) {
@@ -104,7 +215,7 @@ void Session::send(bool fresh_connection) {
   conn_ = upstream_.acquire(pool_.origin, pool_.ca_file, &err, fresh_connection);
   if (conn_ == nullptr) {
     // Not the key's fault: the pool's TLS trust store is unusable.
-    settle(pool::Verdict{pool::Outcome::cancelled, false, std::nullopt, false, "config"});
+    settle(cancelled_verdict("config"));
     record_attempt(err.name());
     LOG_ERROR("upstream.tls_config").kv("pool", pool_.name).kv("detail", err.context);
     reply_error(502, err.code, "gbd cannot reach pool " + pool_.name + ": " + err.context);
@@ -124,8 +235,12 @@ void Session::settle(const pool::Verdict& v) {
   if (!lease_) {
     return;
   }
-  pool::Transition t =
-      keys_.release(*lease_, route_.model, v, pool::Clock::now(), std::chrono::system_clock::now());
+  Usage u = usage_.result();
+  uint64_t tokens_in = v.outcome == pool::Outcome::success ? static_cast<uint64_t>(u.prompt) : 0;
+  uint64_t tokens_out =
+      v.outcome == pool::Outcome::success ? static_cast<uint64_t>(u.candidates + u.thoughts) : 0;
+  pool::Transition t = keys_.release(*lease_, route_.model, v, pool::Clock::now(),
+                                     std::chrono::system_clock::now(), tokens_in, tokens_out);
   last_outcome_ = v.outcome;
   switch (t.kind) {
     case pool::Transition::none:
@@ -142,8 +257,7 @@ void Session::settle(const pool::Verdict& v) {
       LOG_WARN("key.disabled").kv("pool", pool_.name).kv("key", lease_->id).kv("reason", t.reason);
       break;
     case pool::Transition::enabled:
-      LOG_INFO("key.enabled").kv("pool", pool_.name).kv("key", lease_->id).kv("reason", "trial_ok");
-      break;
+      break;  // only probes enable keys
   }
   lease_.reset();
 }
@@ -152,7 +266,7 @@ void Session::record_attempt(std::string_view what) {
   if (!trail_.empty()) {
     trail_ += ',';
   }
-  trail_ += tried_.empty() ? std::string("-") : keys_.id_of(tried_.back());
+  trail_ += attempt_key_.empty() ? std::string("-") : attempt_key_;
   trail_ += ':';
   trail_ += what;
 }
@@ -167,6 +281,7 @@ void Session::on_response_head(int status, http::Headers headers) {
     return;
   }
   phase_ = Phase::streaming;
+  answer_key_ = attempt_key_;
   record_attempt(std::to_string(status));
   final_status_ = status;
   const std::string* ct = headers.find("content-type");
@@ -189,6 +304,7 @@ void Session::on_response_body(const char* data, size_t n) {
   if (phase_ != Phase::streaming) {
     return;
   }
+  usage_.feed(std::string_view(data, n));
   forward_body(data, n);
   if (!paused_ && ex_ != nullptr && ex_->over_high_water() && conn_ != nullptr) {
     paused_ = true;
@@ -247,7 +363,8 @@ void Session::on_response_end() {
   }
   // An error answer, read whole: classify it, then retry or hand it to the client.
   const std::string* ra = up_headers_.find("retry-after");
-  pool::Verdict v = pool::classify_response(up_status_, up_body_, ra ? *ra : std::string_view());
+  pool::Verdict v = pool::classify_response(up_status_, up_body_, ra ? *ra : std::string_view(),
+                                             std::chrono::system_clock::now());
   settle(v);
   record_attempt(std::to_string(up_status_));
   have_answer_ = true;
@@ -256,7 +373,7 @@ void Session::on_response_end() {
     LOG_INFO("upstream.retry")
         .kv("sid", sid_)
         .kv("pool", pool_.name)
-        .kv("key", keys_.id_of(tried_.back()))
+        .kv("key", attempt_key_)
         .kv("status", up_status_)
         .kv("outcome", pool::outcome_name(v.outcome))
         .kv("reason", v.reason)
@@ -289,7 +406,7 @@ void Session::on_response_error(const Error& err, bool response_started, bool st
   LOG_WARN("upstream.error")
       .kv("sid", sid_)
       .kv("pool", pool_.name)
-      .kv("key", keys_.id_of(tried_.back()))
+      .kv("key", attempt_key_)
       .kv("attempt", attempts_)
       .kv("err", err.name())
       .kv("detail", err.context)
@@ -302,7 +419,7 @@ void Session::cut_stream(const Error& err) {
   LOG_WARN("upstream.cut")
       .kv("sid", sid_)
       .kv("pool", pool_.name)
-      .kv("key", keys_.id_of(tried_.back()))
+      .kv("key", attempt_key_)
       .kv("err", err.name())
       .kv("detail", err.context)
       .kv("bytes", bytes_out_);
@@ -327,11 +444,25 @@ void Session::cut_stream(const Error& err) {
 void Session::on_client_abort() {
   ex_ = nullptr;
   err_ = Errc::client_gone;
+  if (phase_ == Phase::queued) {
+    if (lease_on_its_way_ || !keys_.cancel_wait(waiter_)) {
+      lease_on_its_way_ = true;  // on_lease gives it back and finishes
+      if (!wait_timer_->active()) {
+        wait_timer_->start(1000, [this] { on_wait_timer(); });
+      }
+      return;
+    }
+    waiter_.reset();
+    wait_timer_.reset();
+    record_attempt("client_gone");
+    finish(End::client_gone);
+    return;
+  }
   if (conn_ != nullptr) {
     conn_->cancel();
     conn_ = nullptr;
   }
-  settle(pool::Verdict{pool::Outcome::cancelled, false, std::nullopt, false, "client_gone"});
+  settle(cancelled_verdict("client_gone"));
   if (phase_ != Phase::streaming) {
     record_attempt("client_gone");
   }
@@ -345,16 +476,16 @@ void Session::give_up() {
   // gbd's own answer: the upstream's "API key not valid" would mislead a client whose
   // token is fine. An upstream failure (5xx) is handed on as the upstream said it.
   if (have_answer_ && last_outcome_ == pool::Outcome::rate_limited) {
-    auto picked = keys_.acquire(route_.model, tried_, pool::Clock::now());
+    auto picked =
+        keys_.acquire(route_.model, tried_, pool::Clock::now(), std::chrono::system_clock::now());
     int secs = 1;
     if (auto* none = std::get_if<pool::NoKey>(&picked)) {
       secs = static_cast<int>(
           std::chrono::duration_cast<std::chrono::seconds>(none->retry_after).count());
-    } else {
+    } else if (auto* lease = std::get_if<pool::Lease>(&picked)) {
       // A key freed meanwhile; give it back untouched and let the client come again.
-      keys_.release(std::get<pool::Lease>(picked), route_.model,
-                    pool::Verdict{pool::Outcome::cancelled, false, std::nullopt, false, ""},
-                    pool::Clock::now(), std::chrono::system_clock::now());
+      keys_.release(*lease, route_.model, cancelled_verdict(""), pool::Clock::now(),
+                    std::chrono::system_clock::now());
     }
     reply_error(429, Errc::all_keys_cooling,
                 "every key tried for model " + route_.model + " in pool " + pool_.name +
@@ -385,6 +516,7 @@ void Session::give_up() {
 
 void Session::forward_buffered() {
   final_status_ = up_status_;
+  answer_key_ = attempt_key_;
   err_ = Errc::upstream_status;
   t_first_byte_ = std::chrono::steady_clock::now();
   bytes_out_ += up_body_.size();
@@ -440,7 +572,33 @@ void Session::finish(End end) {
       .kv("bytes_out", bytes_out_)
       .kv("ms", ms)
       .kv("ttfb_ms", ttfb);
+  log_request(end, ms, ttfb);
   loop_.defer_delete(this);
+}
+
+void Session::log_request(End end, double ms, double ttfb) {
+  store::Store* store = snap_->store;
+  if (store == nullptr || !snap_->config->log.requests) {
+    return;
+  }
+  Usage u = usage_.result();
+  store::RequestRecord r;
+  r.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wall0_.time_since_epoch()).count();
+  r.token = token_id_;
+  r.route = route_.action;
+  r.pool = pool_.name;
+  r.model = route_.model;
+  r.key = answer_key_;
+  r.attempts = trail_;
+  r.status = end == End::client_gone && final_status_ == 0 ? 499 : final_status_;
+  r.ms = ms;
+  r.ttfb_ms = ttfb;
+  r.tokens_in = u.prompt;
+  r.tokens_out = u.candidates;
+  r.tokens_thought = u.thoughts;
+  r.tokens_cached = u.cached;
+  r.err = err_ == Errc::ok ? std::string() : std::string(errc_name(err_));
+  store->log_request(std::move(r));
 }
 
 }  // namespace gb::proxy

@@ -6,8 +6,14 @@
 // After the first byte went to the client there is no retry: a cut stream ends with an
 // error event (SSE) or a cut connection, never a clean-looking end.
 //
-// One teardown path: finish() writes the access line and hands the session to the loop's
-// deferred-delete queue. Nothing touches the Exchange after end(), abort() or on_abort.
+// When every key for the model is cooling and the pool has a queue_timeout, the request
+// waits: the key pool hands it a lease when one frees (through the worker's mailbox, as
+// the key may free on another thread), or it gives up at the deadline. A waiting session
+// whose lease is already on its way stays alive until the lease arrives.
+//
+// One teardown path: finish() writes the access line and the request-log record and
+// hands the session to the loop's deferred-delete queue. Nothing touches the Exchange
+// after end(), abort() or on_abort.
 #pragma once
 
 #include <chrono>
@@ -21,8 +27,10 @@
 #include "pool/key_pool.h"
 #include "proxy/route.h"
 #include "proxy/runtime.h"
+#include "proxy/usage.h"
 #include "sse/boundary.h"
 #include "uv/loop.h"
+#include "uv/mailbox.h"
 
 namespace gb::http {
 class UpstreamPool;
@@ -32,16 +40,21 @@ namespace gb::proxy {
 
 class Session : public http::ResponseSink, public uv::Deletable {
  public:
-  Session(uv::Loop& loop, http::UpstreamPool& upstream, http::Exchange& ex,
-          std::shared_ptr<const Snapshot> snap, Route route, const config::Pool& pool,
-          pool::KeyPool& keys, std::string token_id, uint64_t sid);
+  Session(uv::Loop& loop, std::shared_ptr<uv::Mailbox> mailbox, http::UpstreamPool& upstream,
+          http::Exchange& ex, std::shared_ptr<const Snapshot> snap, Route route,
+          const config::Pool& pool, pool::KeyPool& keys, std::string token_id, uint64_t sid);
   void start();
 
  private:
-  enum class Phase { waiting, reading_error, streaming, done };
+  enum class Phase { queued, waiting, reading_error, streaming, done };
   enum class End { ok, client_gone, upstream_error, cut };
 
   void next_attempt();
+  void answer_no_key(const pool::NoKey& none);
+  void arm_wait(pool::TimePoint next_free);
+  void on_wait_timer();
+  void on_lease(pool::Lease lease);
+  void use_lease(pool::Lease lease);
   void send(bool fresh_connection);
   void settle(const pool::Verdict& v);
   void record_attempt(std::string_view what);
@@ -52,6 +65,7 @@ class Session : public http::ResponseSink, public uv::Deletable {
   void forward_body(const char* data, size_t n);
   void cut_stream(const Error& err);
   void finish(End end);
+  void log_request(End end, double ms, double ttfb);
 
   void on_response_head(int status, http::Headers headers) override;
   void on_response_body(const char* data, size_t n) override;
@@ -61,6 +75,7 @@ class Session : public http::ResponseSink, public uv::Deletable {
   void on_client_drain();
 
   uv::Loop& loop_;
+  std::shared_ptr<uv::Mailbox> mailbox_;
   http::UpstreamPool& upstream_;
   http::Exchange* ex_;
   std::shared_ptr<const Snapshot> snap_;  // keeps config and pool alive for this request
@@ -75,7 +90,14 @@ class Session : public http::ResponseSink, public uv::Deletable {
   Phase phase_ = Phase::waiting;
   http::ClientConn* conn_ = nullptr;
   std::optional<pool::Lease> lease_;
+  std::string attempt_key_;  // id of the key of the latest attempt
+  std::string answer_key_;   // id of the key whose answer the client got
   std::vector<uint32_t> tried_;
+
+  // Waiting for a key (Phase::queued).
+  std::shared_ptr<pool::Waiter> waiter_;
+  std::unique_ptr<uv::Timer> wait_timer_;
+  bool lease_on_its_way_ = false;  // the pool handed us a lease that has not arrived yet
   unsigned attempts_ = 0;
   bool fresh_retry_done_ = false;
   std::string trail_;
@@ -96,6 +118,8 @@ class Session : public http::ResponseSink, public uv::Deletable {
   int final_status_ = 0;
   Errc err_ = Errc::ok;  // what went wrong, for the access line
   uint64_t bytes_out_ = 0;
+  UsageScanner usage_;
+  std::chrono::system_clock::time_point wall0_;
   std::chrono::steady_clock::time_point t0_;
   std::chrono::steady_clock::time_point t_first_byte_{};
   std::string peer_;

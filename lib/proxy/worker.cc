@@ -60,6 +60,7 @@ Worker::Worker(unsigned index, Runtime& rt) : index_(index), rt_(rt) {
                              std::string* ct) { return format_error(target, status, message, ct); };
   server_ = std::make_unique<http::HttpServer>(loop_, std::move(opts));
   upstream_ = std::make_unique<http::UpstreamPool>(loop_);
+  mailbox_ = std::make_shared<uv::Mailbox>(loop_.get());
   // Sessions are numbered per worker; the worker index in the top bits keeps ids unique.
   next_sid_ = static_cast<uint64_t>(index) << 48;
   stop_async_ = new uv_async_t;
@@ -87,6 +88,7 @@ void Worker::start(std::function<void()> on_exit) {
     // Tear down in dependency order on the loop's own thread: connections (and the
     // sessions they end), then upstream connections, then whatever handle is left.
     grace_timer_.reset();
+    mailbox_->close();
     server_.reset();
     upstream_.reset();
     loop_close_rc_ = loop_.close();
@@ -241,7 +243,7 @@ void Worker::handle(http::Exchange& ex) {
     return;
   }
   pool::KeyPool* keys = snap->keys_of(*pool);
-  auto* s = new Session(loop_, *upstream_, ex, snap, std::move(route), *pool, *keys,
+  auto* s = new Session(loop_, mailbox_, *upstream_, ex, snap, std::move(route), *pool, *keys,
                         std::move(token_id), ++next_sid_);
   s->start();
 }
@@ -264,7 +266,8 @@ void Worker::serve_health(http::Exchange& ex) {
     pools += ":{\"keys\":" + std::to_string(c.active + c.cooling + c.disabled) +
              ",\"active\":" + std::to_string(c.active) +
              ",\"cooling\":" + std::to_string(c.cooling) +
-             ",\"disabled\":" + std::to_string(c.disabled) + "}";
+             ",\"disabled\":" + std::to_string(c.disabled) +
+             ",\"waiting\":" + std::to_string(c.waiting) + "}";
   }
   std::string body = std::string("{\"status\":\"") + (degraded ? "degraded" : "ok") +
                      "\",\"version\":\"" GB_VERSION "\",\"uptime\":" + std::to_string(uptime) +

@@ -16,6 +16,7 @@
 #include "http/upstream_pool.h"
 #include "proxy/runtime.h"
 #include "uv/loop.h"
+#include "uv/mailbox.h"
 
 namespace gb::proxy {
 
@@ -51,6 +52,7 @@ class Worker {
   uv::Loop loop_;
   std::unique_ptr<http::HttpServer> server_;
   std::unique_ptr<http::UpstreamPool> upstream_;
+  std::shared_ptr<uv::Mailbox> mailbox_;  // leases handed to this loop's waiting requests
   std::shared_ptr<const Snapshot> snap_;
   uint64_t snap_gen_ = 0;
   uint64_t next_sid_ = 0;

@@ -7,6 +7,7 @@
 //
 // keys_file is read from disk like gbd would: relative names resolve against the current
 // directory. Run the fuzzer from a scratch directory (make fuzz does).
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -68,9 +69,21 @@ void check_config(const gb::config::Config& c) {
   for (const auto& p : c.pools) {
     FUZZ_CHECK(valid_pool_name(p.name));
     FUZZ_CHECK(!p.keys.empty());
-    for (const std::string& k : p.keys) {
-      FUZZ_CHECK(gb::config::check_key(k) == nullptr);
+    for (const gb::config::KeySpec& k : p.keys) {
+      FUZZ_CHECK(gb::config::check_key(k.key) == nullptr);
+      FUZZ_CHECK(k.weight >= gb::config::kMinKeyWeight && k.weight <= gb::config::kMaxKeyWeight);
     }
+    for (size_t i = 0; i < p.quotas.size(); ++i) {
+      const gb::config::Quota& q = p.quotas[i];
+      FUZZ_CHECK(!q.model.empty());
+      FUZZ_CHECK(q.rpm != 0 || q.tpm != 0 || q.rpd != 0);
+      FUZZ_CHECK(i == 0 || p.quotas[i - 1].model < q.model);  // sorted, no repeats
+      FUZZ_CHECK(p.quota_for(q.model) == &q);                 // a quota's own name finds it
+    }
+    FUZZ_CHECK(p.queue_timeout <= std::chrono::minutes(10));
+    FUZZ_CHECK(p.queue_max <= 100000);
+    FUZZ_CHECK(p.ramp_up <= std::chrono::hours(1));
+    FUZZ_CHECK(p.probe_model.size() <= 128);
     FUZZ_CHECK(!p.models.empty());
     FUZZ_CHECK(!p.base_url.empty());
     FUZZ_CHECK(!p.origin.host.empty());

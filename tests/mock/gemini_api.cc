@@ -33,6 +33,7 @@ constexpr uint64_t kMaxChunks = 10'000'000;
 constexpr uint64_t kMaxChunkBytes = 1 << 20;
 constexpr uint64_t kMaxBodyBytes = 256ull << 20;
 constexpr uint64_t kMaxDelayMs = 600'000;
+constexpr uint64_t kMaxTokens = 1'000'000'000;
 constexpr std::string_view kThought = "Thinking about the request before answering.";
 
 bool header_uint(const http::Headers& h, std::string_view name, uint64_t max, uint64_t* out) {
@@ -47,6 +48,13 @@ bool header_uint(const http::Headers& h, std::string_view name, uint64_t max, ui
   }
   *out = std::min(n, max);
   return true;
+}
+
+// x-mock-prompt-tokens when a test set it (0 does not count: Gemini never says 0), else
+// the count of the request's bytes.
+uint64_t prompt_tokens(const http::Request& req, uint64_t counted) {
+  uint64_t n = 0;
+  return header_uint(req.headers, "x-mock-prompt-tokens", kMaxTokens, &n) && n > 0 ? n : counted;
 }
 
 // "Invalid JSON payload received. Unexpected token.\n<the line>\n<caret under the error>"
@@ -142,7 +150,8 @@ std::unique_ptr<GenerationPlan> make_plan(const http::Request& req, const rapidj
   auto p = std::make_unique<GenerationPlan>();
   p->model = std::string(model);
   p->response_id = response_id(model, req.body);
-  p->prompt_tokens = s.prompt_tokens;
+  p->prompt_tokens = prompt_tokens(req, s.prompt_tokens);
+  header_uint(req.headers, "x-mock-candidates-tokens", kMaxTokens, &p->candidates_tokens);
   if (s.include_thoughts) {
     p->thought = std::string(kThought);
   }
@@ -226,7 +235,8 @@ Reply answer(const http::Request& req, const rapidjson::Value& doc, const Call& 
       return r;
     case ApiMethod::count_tokens: {
       const rapidjson::Value* inner = field(doc, "generateContentRequest");
-      r.body = count_tokens_body(count_request_tokens(inner != nullptr ? *inner : doc));
+      r.body =
+          count_tokens_body(prompt_tokens(req, count_request_tokens(inner != nullptr ? *inner : doc)));
       return r;
     }
     case ApiMethod::embed:
@@ -364,26 +374,30 @@ std::optional<Reply> refuse_quota(SharedState& shared, const Scenario& s, const 
 
 }  // namespace
 
-Reply MockServer::decide(http::Request& req, std::string* key) {
+Reply MockServer::decide(http::Request& req, std::string* key, size_t* action) {
+  // The key is read first only so that the tallies can name it; the route is checked first.
+  if (const std::string* h = req.headers.find("x-goog-api-key")) {
+    *key = *h;
+  } else if (std::string raw; http::query_param(req.query(), "key", &raw)) {
+    http::percent_decode(raw, key);
+  }
   Call c;
   if (!parse_route(req.method, req.path(), &c.route)) {
+    *action = kOtherAction;
     return fixed(404, method_not_found_body(), c);
   }
+  *action = action_index(c.route.method);
   if (c.route.method == ApiMethod::stream) {
     std::string alt;
     bool sse = http::query_param(req.query(), "alt", &alt) && alt == "sse";
     c.wrap_errors = !sse;
     c.framing = !sse ? Framing::json_array : opts_.sse_lf ? Framing::sse_lf : Framing::sse_crlf;
   }
-  if (const std::string* h = req.headers.find("x-goog-api-key")) {
-    *key = *h;
-  } else if (std::string raw; http::query_param(req.query(), "key", &raw)) {
-    http::percent_decode(raw, key);
-  }
   if (key->empty()) {
     return fixed(403, unregistered_caller_body(), c);
   }
-  Scenario s = parse_scenario(*key);
+  std::string as;
+  Scenario s = parse_scenario(shared_.scripted(*key, &as) ? as : *key);
   if (auto r = refuse_key(s, *key, c)) {
     return std::move(*r);
   }

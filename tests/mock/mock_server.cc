@@ -1,6 +1,9 @@
 #include "mock_server.h"
 
+#include <map>
+
 #include "errors.h"
+#include "http/request.h"
 #include "http/status.h"
 #include "json_out.h"
 
@@ -12,6 +15,14 @@ namespace {
 // make /_mock/last unparsable.
 void append_json_bytes(std::string& out, std::string_view s) {
   http::append_json_string(out, valid_utf8(s));
+}
+
+// key= (non-empty) and as= (may be empty), both percent-decoded like ?key= on the API.
+bool script_params(std::string_view query, std::string* key, std::string* as) {
+  std::string raw_key;
+  std::string raw_as;
+  return http::query_param(query, "key", &raw_key) && http::query_param(query, "as", &raw_as) &&
+         http::percent_decode(raw_key, key) && http::percent_decode(raw_as, as) && !key->empty();
 }
 
 }  // namespace
@@ -37,9 +48,13 @@ uint64_t SharedState::flaky_hit(const std::string& key) {
   return flaky_[key]++;
 }
 
-void SharedState::record_last(unsigned worker, http::Request& req, std::string_view key) {
+void SharedState::record(unsigned worker, http::Request& req, const std::string& key,
+                         size_t action) {
   Slot& s = *slots_[worker];
   std::lock_guard<std::mutex> lock(s.mu);
+  if (!key.empty()) {
+    s.tally.count(key, action);
+  }
   s.seq = seq_.fetch_add(1, std::memory_order_relaxed) + 1;
   // assign() and swap() reuse the slot's buffers: recording costs no allocation once warm.
   s.method.assign(req.method);
@@ -81,6 +96,39 @@ std::string SharedState::last_json() const {
   return out;
 }
 
+std::string SharedState::stats_json() const {
+  std::map<std::string, KeyCounts> keys;
+  for (const auto& s : slots_) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    s->tally.merge_into(&keys);
+  }
+  std::string out = "{\"connections\":" + std::to_string(stats.accepted.load()) +
+                    ",\"requests\":" + std::to_string(requests()) +
+                    ",\"open\":" + std::to_string(stats.open.load()) + ",\"keys\":";
+  append_key_counts_json(out, keys);
+  out += '}';
+  return out;
+}
+
+void SharedState::script(const std::string& key, const std::string& as) {
+  std::lock_guard<std::mutex> lock(scripts_mu_);
+  scripts_.set(key, as);
+  any_script_.store(!scripts_.empty(), std::memory_order_release);
+}
+
+bool SharedState::scripted(const std::string& key, std::string* as) const {
+  if (!any_script_.load(std::memory_order_acquire)) {
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(scripts_mu_);
+  const std::string* found = scripts_.scenario_key(key);
+  if (found == nullptr) {
+    return false;
+  }
+  *as = *found;
+  return true;
+}
+
 void SharedState::reset() {
   stats.accepted.store(0, std::memory_order_relaxed);
   for (auto& s : slots_) {
@@ -92,9 +140,15 @@ void SharedState::reset() {
     s->headers.clear();
     s->body.clear();
     s->key.clear();
+    s->tally.clear();
   }
-  std::lock_guard<std::mutex> lock(flaky_mu_);
-  flaky_.clear();
+  {
+    std::lock_guard<std::mutex> lock(flaky_mu_);
+    flaky_.clear();
+  }
+  std::lock_guard<std::mutex> lock(scripts_mu_);
+  scripts_.clear();
+  any_script_.store(false, std::memory_order_release);
 }
 
 // ---------------------------------------------------------------- MockServer
@@ -110,8 +164,9 @@ void MockServer::handle(http::Exchange& ex) {
   }
   shared_.count_request(worker_);
   std::string key;
-  Reply reply = decide(req, &key);
-  shared_.record_last(worker_, req, key);
+  size_t action = kOtherAction;
+  Reply reply = decide(req, &key, &action);
+  shared_.record(worker_, req, key, action);
   if (reply.immediate()) {
     ex.respond(reply.status, reply_headers(reply), reply.payload());
     return;
@@ -134,9 +189,18 @@ void MockServer::handle_control(http::Exchange& ex) {
     if (req.method != "GET") {
       return wrong_method("GET");
     }
-    reply(200, "{\"connections\":" + std::to_string(shared_.stats.accepted.load()) +
-                   ",\"requests\":" + std::to_string(shared_.requests()) +
-                   ",\"open\":" + std::to_string(shared_.stats.open.load()) + "}");
+    reply(200, shared_.stats_json());
+  } else if (path == "/_mock/script") {
+    if (req.method != "POST") {
+      return wrong_method("POST");
+    }
+    std::string key;
+    std::string as;
+    if (!script_params(req.query(), &key, &as)) {
+      return reply(400, "{\"error\":\"use /_mock/script?key=K&as=S (as= empty: unscript)\"}");
+    }
+    shared_.script(key, as);
+    reply(200, "{\"ok\":true}");
   } else if (path == "/_mock/last") {
     if (req.method != "GET") {
       return wrong_method("GET");

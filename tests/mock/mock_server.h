@@ -1,9 +1,11 @@
 // The mock Gemini upstream: request handling for one worker, and the state all workers share.
 //
 // Each worker thread runs its own loop and HttpServer (SO_REUSEPORT on one port) with its
-// own MockServer; they share a SharedState for what tests read back through /_mock/*:
-// connection and request counters, the per-key counters of `flaky` keys, and the last
-// model request. The hot path touches only the worker's own slot.
+// own MockServer; they share a SharedState for what tests read back or set through
+// /_mock/*: connection and request counters, requests per key and method, the per-key
+// counters of `flaky` keys, the keys scripted to behave as another, and the last model
+// request. The hot path touches only the worker's own slot (and the scripts, only while
+// there are any).
 #pragma once
 
 #include <atomic>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "http/server_conn.h"
+#include "key_stats.h"
 #include "stream.h"
 #include "uv/loop.h"
 
@@ -37,11 +40,19 @@ class SharedState {
   uint64_t requests() const;
   // How many requests this exact key made before this one (and counts this one).
   uint64_t flaky_hit(const std::string& key);
-  // Keeps the request as the last one seen. Takes the strings out of `req` (the handler has
-  // read what it needs; the exchange only needs the method and version from here on).
-  void record_last(unsigned worker, http::Request& req, std::string_view key);
+  // Counts the request for its key (if any) and `action` (key_stats.h), and keeps it as
+  // the last one seen. Takes the strings out of `req` (the handler has read what it needs;
+  // the exchange only needs the method and version from here on).
+  void record(unsigned worker, http::Request& req, const std::string& key, size_t action);
   // {"method":…,"target":…,"headers":[[n,v],…],"body":…,"api_key":…}
   std::string last_json() const;
+  // {"connections":…,"requests":…,"open":…,"keys":{<key>:{"requests":…,<method>:…},…}}
+  std::string stats_json() const;
+  // From now on `key` gets the scenario of key `as` (empty: its own again).
+  void script(const std::string& key, const std::string& as);
+  // True, with *as set, if `key` is scripted to behave as another key.
+  bool scripted(const std::string& key, std::string* as) const;
+  // Zeroes every counter, forgets the last request and every script.
   void reset();
 
  private:
@@ -54,11 +65,15 @@ class SharedState {
     std::vector<http::Header> headers;
     std::string body;
     std::string key;
+    KeyTally tally;
   };
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<uint64_t> seq_{0};
   std::mutex flaky_mu_;
   std::unordered_map<std::string, uint64_t> flaky_;
+  mutable std::mutex scripts_mu_;
+  Scripts scripts_;
+  std::atomic<bool> any_script_{false};  // lets every request skip the lock while none
 };
 
 class MockServer {
@@ -67,11 +82,11 @@ class MockServer {
   void handle(http::Exchange& ex);
 
  private:
-  // GET /_mock/stats, GET /_mock/last, POST /_mock/reset.
+  // GET /_mock/stats, GET /_mock/last, POST /_mock/script, POST /_mock/reset.
   void handle_control(http::Exchange& ex);
   // Everything about the answer to an API request (gemini_api.cc); *key gets the API key
-  // used, empty if none.
-  Reply decide(http::Request& req, std::string* key);
+  // used, empty if none, and *action the method's index (key_stats.h).
+  Reply decide(http::Request& req, std::string* key, size_t* action);
 
   uv::Loop& loop_;
   SharedState& shared_;

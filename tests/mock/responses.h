@@ -4,7 +4,7 @@
 // Everything here is a pure function of the request, so the same request gets the same
 // bytes, directly or through gbd: the answer text is "Echo: " + the last user text (or a
 // fixed sentence repeated to a requested size), the responseId is a hash of the body and
-// token counts are byte counts divided by four.
+// token counts are byte counts divided by four, rounded up (or what the test asked for).
 //
 // A stream is a list of events, each a whole GenerateContentResponse:
 //   [thought]       when thinkingConfig.includeThoughts is set
@@ -88,6 +88,7 @@ struct GenerationPlan {
   bool signature = false;         // put a thoughtSignature on the call (Gemini 3)
   uint64_t max_output_bytes = 0;  // 0: no cap; else the text stops there with MAX_TOKENS
   bool finish = true;             // false: no finishReason at all (a truncated stream)
+  uint64_t candidates_tokens = 0;  // the answer's candidatesTokenCount; 0: from the bytes
 
   bool capped() const { return max_output_bytes > 0 && max_output_bytes < text.size(); }
   uint64_t text_end() const { return capped() ? text.align(max_output_bytes) : text.size(); }
@@ -119,6 +120,25 @@ struct GenerationPlan {
       }
     }
     return lo;
+  }
+  // candidatesTokenCount once the text up to `bytes` was sent (a call: the whole call).
+  // A count the test chose is spread in proportion to the bytes, rounded up, so that the
+  // counts still grow from event to event and the last one is exactly what was asked.
+  uint64_t candidates_after(uint64_t bytes) const {
+    if (!function_name.empty()) {
+      return candidates_tokens > 0 ? candidates_tokens
+                                   : tokens_for_bytes(function_name.size() + 10);
+    }
+    uint64_t end = text_end();
+    if (candidates_tokens == 0) {
+      return tokens_for_bytes(std::min(bytes, end));
+    }
+    if (end == 0 || bytes >= end) {
+      return candidates_tokens;
+    }
+    // 128 bits: 1e9 tokens times a stream of 1e7 chunks of 1 MiB overflows 64.
+    unsigned __int128 scaled = static_cast<unsigned __int128>(candidates_tokens) * bytes;
+    return static_cast<uint64_t>((scaled + end - 1) / end);
   }
   bool has_thought_event() const { return !thought.empty(); }
   bool has_final_event() const { return finish && function_name.empty(); }
@@ -175,10 +195,6 @@ inline void write_call_part(JsonOut& j, const GenerationPlan& p) {
   j.end_object();
 }
 
-inline uint64_t call_tokens(const GenerationPlan& p) {
-  return tokens_for_bytes(p.function_name.size() + 10);
-}
-
 // One GenerateContentResponse. parts(j) writes the parts (nothing: a parts-less content).
 template <typename Parts>
 void write_response(JsonOut& j, const GenerationPlan& p, bool has_parts, Parts parts,
@@ -217,7 +233,7 @@ inline std::string generate_body(const GenerationPlan& p) {
   out.reserve(512 + p.text_end());
   JsonOut j(JsonStyle::pretty, &out);
   bool call = !p.function_name.empty();
-  uint64_t candidates = call ? detail::call_tokens(p) : tokens_for_bytes(p.text_end());
+  uint64_t candidates = p.candidates_after(p.text_end());
   const char* finish = p.finish ? (call ? "STOP" : p.finish_reason()) : nullptr;
   detail::write_response(
       j, p, true,
@@ -253,7 +269,7 @@ inline void append_event(const GenerationPlan& p, uint64_t i, JsonStyle style, s
   if (!p.function_name.empty()) {
     detail::write_response(
         j, p, true, [&](JsonOut& w) { detail::write_call_part(w, p); }, p.finish ? "STOP" : nullptr,
-        detail::call_tokens(p), false);
+        p.candidates_after(0), false);
     return;
   }
   uint64_t n = p.text_events();
@@ -270,11 +286,11 @@ inline void append_event(const GenerationPlan& p, uint64_t i, JsonStyle style, s
           w.member("text", text);
           w.end_object();
         },
-        nullptr, tokens_for_bytes(end), false);
+        nullptr, p.candidates_after(end), false);
     return;
   }
   detail::write_response(
-      j, p, false, [](JsonOut&) {}, p.finish_reason(), tokens_for_bytes(p.text_end()), false);
+      j, p, false, [](JsonOut&) {}, p.finish_reason(), p.candidates_after(p.text_end()), false);
 }
 
 // How stream events are framed on the wire.

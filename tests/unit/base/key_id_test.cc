@@ -29,6 +29,11 @@ TEST_CASE("key_id is the first 8 hex digits of SHA-256", "[keyid]") {
   }
 }
 
+TEST_CASE("key_hash is the whole SHA-256 and starts with the id", "[keyid]") {
+  CHECK(gb::key_hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(gb::key_hash("abc").substr(0, 8) == gb::key_id("abc"));
+}
+
 TEST_CASE("key_id is stable and differs between keys", "[keyid]") {
   std::string a = "AIzaSyA-example-key-000000000000000001";
   std::string b = "AIzaSyA-example-key-000000000000000002";

@@ -1,9 +1,17 @@
 #include "config/config.h"
 
 #include <catch2/catch.hpp>
+#include <fstream>
 
 using namespace gb::config;
 using namespace std::chrono_literals;
+
+namespace gb::config {
+// So that Catch shows a KeySpec when a comparison fails.
+inline std::ostream& operator<<(std::ostream& os, const KeySpec& k) {
+  return os << k.key << " weight=" << k.weight;
+}
+}  // namespace gb::config
 
 namespace {
 
@@ -26,6 +34,14 @@ std::shared_ptr<const Config> must_load(const LoadResult& r) {
 
 std::shared_ptr<const Config> load_text(const std::string& text) {
   return must_load(load_string(text, kFixtures + "inline.toml"));
+}
+
+std::vector<std::string> names(const std::vector<KeySpec>& keys) {
+  std::vector<std::string> out;
+  for (const KeySpec& k : keys) {
+    out.push_back(k.key);
+  }
+  return out;
 }
 
 }  // namespace
@@ -71,7 +87,7 @@ TEST_CASE("pools keep file order and their own settings", "[config]") {
   CHECK(pro.provider == Provider::gemini);
   CHECK(pro.base_url == "https://generativelanguage.googleapis.com");
   CHECK(pro.origin.key() == "https://generativelanguage.googleapis.com:443");
-  CHECK(pro.keys == std::vector<std::string>{"AIza-pro-1", "AIza-pro-2"});
+  CHECK(pro.keys == std::vector<KeySpec>{{"AIza-pro-1", 1}, {"AIza-pro-2", 4}});
   CHECK(pro.keys_file.empty());
   CHECK(pro.strategy == Strategy::least_busy);
   CHECK(pro.max_retries == 5);
@@ -79,6 +95,13 @@ TEST_CASE("pools keep file order and their own settings", "[config]") {
   CHECK(pro.cooldown == 10s);
   CHECK(pro.cooldown_max == 30min);
   CHECK(pro.probe_interval == 1h);
+  CHECK(pro.probe_model == "gemini-2.0-flash-lite");
+  CHECK(pro.ramp_up == 5min);
+  CHECK(pro.queue_timeout == 30s);
+  CHECK(pro.queue_max == 50);
+  REQUIRE(pro.quotas.size() == 2);
+  CHECK(pro.quotas[0] == Quota{"gemini-*-pro*", 150, 0, 0});
+  CHECK(pro.quotas[1] == Quota{"gemini-2.5-pro", 5, 250000, 100});
 
   const Pool& flash = c->pools[1];
   CHECK(flash.base_url == "http://127.0.0.1:9999/mock/");
@@ -86,12 +109,14 @@ TEST_CASE("pools keep file order and their own settings", "[config]") {
   CHECK(flash.origin.port == 9999);
   CHECK(flash.origin.path_prefix == "/mock");
   CHECK(flash.strategy == Strategy::round_robin);
+  CHECK(flash.quotas.empty());
 
   const Pool& openai = c->pools[2];
   CHECK(openai.provider == Provider::openai);
   CHECK(openai.base_url == "https://api.openai.com");
   CHECK(openai.strategy == Strategy::weighted);
   CHECK(openai.proxy.empty());
+  CHECK(openai.probe_model.empty());
   CHECK(c->find_pool("openai") == &openai);
   CHECK(c->find_pool("nope") == nullptr);
 }
@@ -107,7 +132,10 @@ TEST_CASE("keys_file is read relative to the config file and merged without dupl
       "AIza-config-1", "AIza-shared", "AIza-file-1",        "AIza-file-2",
       "AIza-file-3",   "AIza-file-4", "AIza#not-a-comment",
   };
-  CHECK(flash->keys == expected);
+  CHECK(names(flash->keys) == expected);
+  for (const KeySpec& k : flash->keys) {
+    CHECK(k.weight == 1);
+  }
 }
 
 TEST_CASE("an absolute keys_file is used as is", "[config]") {
@@ -120,7 +148,7 @@ TEST_CASE("an absolute keys_file is used as is", "[config]") {
 TEST_CASE("an empty keys_file means no file", "[config]") {
   auto c = load_text("[pool.g]\nkeys = [\"AIza-1\"]\nkeys_file = \"\"\n");
   CHECK(c->pools[0].keys_file.empty());
-  CHECK(c->pools[0].keys == std::vector<std::string>{"AIza-1"});
+  CHECK(names(c->pools[0].keys) == std::vector<std::string>{"AIza-1"});
 }
 
 TEST_CASE("missing sections and keys take their defaults", "[config]") {
@@ -151,7 +179,7 @@ TEST_CASE("missing sections and keys take their defaults", "[config]") {
   CHECK(p.provider == Provider::gemini);
   CHECK(p.base_url == "https://generativelanguage.googleapis.com");
   CHECK(p.origin.tls);
-  CHECK(p.keys == std::vector<std::string>{"AIza-1"});
+  CHECK(p.keys == std::vector<KeySpec>{{"AIza-1", 1}});
   CHECK(p.models == std::vector<std::string>{"*"});
   CHECK(p.strategy == Strategy::round_robin);
   CHECK(p.max_retries == 3);
@@ -159,6 +187,12 @@ TEST_CASE("missing sections and keys take their defaults", "[config]") {
   CHECK(p.cooldown == 30s);
   CHECK(p.cooldown_max == 1h);
   CHECK(p.probe_interval == 30min);
+  CHECK(p.probe_model == "gemini-2.5-flash");
+  CHECK(p.ramp_up == 60s);
+  CHECK(p.queue_timeout == 0s);
+  CHECK(p.queue_max == 100);
+  CHECK(p.quotas.empty());
+  CHECK(p.quota_for("gemini-2.5-pro") == nullptr);
   CHECK(p.ca_file == "/etc/ssl/certs/ca-certificates.crt");
 }
 
@@ -266,6 +300,37 @@ TEST_CASE("the shipped example configurations load cleanly", "[config]") {
   CHECK(dev->server.listen[0].text == "127.0.0.1:8000");
   CHECK(dev->server.state_dir == "var");
   CHECK(dev->server.control_socket == "var/gbd.sock");
+}
+
+TEST_CASE("the commented pool examples in etc/gbd.toml load once uncommented", "[config]") {
+  // A commented example starts at "# [pool." and runs to a bare "#" or to a line that
+  // is not a comment; uncommenting drops the leading "# ".
+  const std::string path = std::string(GB_FIXTURES) + "/../../etc/gbd.toml";
+  std::ifstream in(path);
+  REQUIRE(in);
+  std::string text;
+  std::string line;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (line.starts_with("# [pool.")) {
+      inside = true;
+    } else if (line == "#" || !line.starts_with("#")) {
+      inside = false;
+    }
+    text += (inside ? line.substr(2) : line) + "\n";
+  }
+  auto c = must_load(load_string(text, path));
+  const Pool* gemini = c->find_pool("gemini");
+  REQUIRE(gemini != nullptr);
+  REQUIRE(gemini->quota_for("gemini-2.5-pro") != nullptr);
+  CHECK(*gemini->quota_for("gemini-2.5-pro") == Quota{"gemini-2.5-pro", 5, 250000, 100});
+  CHECK(gemini->quota_for("gemini-2.0-flash-lite") != nullptr);
+  const Pool* weighted = c->find_pool("pro");
+  REQUIRE(weighted != nullptr);
+  CHECK(weighted->strategy == Strategy::weighted);
+  REQUIRE(weighted->keys.size() == 3);
+  CHECK(weighted->keys[0].weight == 3);
+  CHECK(c->find_pool("openai") != nullptr);
 }
 
 TEST_CASE("load_file reports a file it cannot read", "[config]") {

@@ -179,8 +179,12 @@ TEST_CASE("[pool.NAME] values are checked", "[config]") {
        "keys in [pool.p]: a key has whitespace inside it"},
       {"[pool.p]\nkeys = [\"k\", \"\"]\n", 2, 14, "keys in [pool.p]: a key is empty"},
       {"[pool.p]\nkeys = [\"k\", \"caf\u00e9\"]\n", 2, 14, "not printable ASCII"},
-      {"[pool.p]\nkeys = [1]\n", 2, 9, "keys in [pool.p] must hold only strings, not an integer"},
-      {"[pool.p]\nkeys = \"k\"\n", 2, 8, "keys in [pool.p] must be an array of strings"},
+      {"[pool.p]\nkeys = [1]\n", 2, 9,
+       "keys in [pool.p] must hold only strings or tables like { key = \"...\", weight = 2 }, not "
+       "an integer"},
+      {"[pool.p]\nkeys = \"k\"\n", 2, 8,
+       "keys in [pool.p] must be an array of strings or tables like { key = \"...\", weight = 2 }, "
+       "not a string"},
       {"[pool.p]\nkeys = [\"k\"]\nmodels = []\n", 3, 10, "models in [pool.p] is empty"},
       {"[pool.p]\nkeys = [\"k\"]\nmodels = [\"gpt-*\", \"\"]\n", 3, 20,
        "models in [pool.p] has an empty string"},
@@ -226,11 +230,156 @@ TEST_CASE("keys_file problems name the file", "[config]") {
   CHECK(errors[0].line == 3);
   CHECK(errors[1].file == kFixtures + "bad.keys");
   CHECK(errors[1].line == 3);
-  CHECK(errors[1].column == 9);
-  CHECK_THAT(errors[1].message, Catch::Contains("whitespace inside it; write one key a line"));
+  CHECK(errors[1].column == 10);
+  CHECK_THAT(errors[1].message,
+             Catch::Contains("only weight=N may follow the key; write one key a line"));
   CHECK(errors[2].line == 5);
   CHECK(errors[2].column == 6);
   CHECK_THAT(errors[2].message, Catch::Contains("not printable ASCII"));
+}
+
+TEST_CASE("keys written as tables are checked field by field", "[config]") {
+  check_cases({
+      {"[pool.p]\nkeys = [{ key = \"a\", wieght = 2 }]\n", 2, 22,
+       "unknown key \"wieght\" in an entry of keys in [pool.p]; did you mean \"weight\"?"},
+      {"[pool.p]\nkeys = [{ kye = \"a\" }]\n", 2, 11,
+       "unknown key \"kye\" in an entry of keys in [pool.p]; did you mean \"key\"?"},
+      {"[pool.p]\nkeys = [{ key = \"a\", note = { x = 1 } }]\n", 2, 22,
+       "unknown key \"note\" in an entry of keys in [pool.p]"},
+      {"[pool.p]\nkeys = [{ key = \"a\", weight = 0 }]\n", 2, 31,
+       "weight in an entry of keys in [pool.p] must be between 1 and 1000, not 0"},
+      {"[pool.p]\nkeys = [\"b\", { key = \"a\", weight = 1001 }]\n", 2, 36,
+       "must be between 1 and 1000, not 1001"},
+      {"[pool.p]\nkeys = [{ key = \"a\", weight = -3 }]\n", 2, 31, "not -3"},
+      {"[pool.p]\nkeys = [{ key = \"a\", weight = \"3\" }]\n", 2, 31,
+       "weight in an entry of keys in [pool.p] must be an integer, not a string"},
+      {"[pool.p]\nkeys = [{ key = \"a\", weight = 2.5 }]\n", 2, 31,
+       "must be an integer, not a floating-point number"},
+      {"[pool.p]\nkeys = [{ weight = 2 }]\n", 2, 9,
+       "an entry of keys in [pool.p] has no key: write { key = \"...\", weight = N }"},
+      {"[pool.p]\nkeys = [{}]\n", 2, 9, "an entry of keys in [pool.p] has no key"},
+      {"[pool.p]\nkeys = [{ key = \"\" }]\n", 2, 17,
+       "key in an entry of keys in [pool.p] is empty"},
+      {"[pool.p]\nkeys = [{ key = \"AIza two\" }]\n", 2, 17,
+       "key in an entry of keys in [pool.p] has whitespace inside it"},
+      {"[pool.p]\nkeys = [{ key = 5 }]\n", 2, 17,
+       "key in an entry of keys in [pool.p] must be a string, not an integer"},
+      {"[pool.p]\nkeys = [[\"a\"]]\n", 2, 9, "not an array"},
+  });
+  // The key is never repeated, even when the table around it is wrong.
+  auto errors = errors_of("[pool.p]\nkeys = [{ key = \"AIza secret\", weight = 0 }]\n" + kPool);
+  INFO(describe(errors));
+  REQUIRE(errors.size() == 2);
+  for (const ConfigError& e : errors) {
+    CHECK(e.message.find("secret") == std::string::npos);
+  }
+}
+
+TEST_CASE("weights in a keys_file are checked with file, line and column", "[config]") {
+  auto errors = errors_of("[pool.p]\nkeys_file = \"bad-weights.keys\"\n" + kPool);
+  INFO(describe(errors));
+  REQUIRE(errors.size() == 4);
+  const std::string file = kFixtures + "bad-weights.keys";
+  CHECK(errors[0].to_string() == file + ":2:19: weight must be a whole number from 1 to 1000");
+  CHECK(errors[1].to_string() ==
+        file + ":3:12: only weight=N may follow the key; write one key a line");
+  CHECK(errors[2].to_string() == file + ":4:21: weight is given twice");
+  CHECK(errors[3].to_string() ==
+        file + ":5:12: only weight=N may follow the key; write one key a line");
+}
+
+TEST_CASE("queue, probe and ramp-up settings are checked", "[config]") {
+  check_cases({
+      {"[pool.p]\nkeys = [\"k\"]\nqueue_timeout = \"11m\"\n", 3, 17,
+       "queue_timeout in [pool.p] must be at most 10m, not 11m"},
+      {"[pool.p]\nkeys = [\"k\"]\nqueue_timeout = \"600001ms\"\n", 3, 17,
+       "must be at most 10m, not 600001ms"},
+      {"[pool.p]\nkeys = [\"k\"]\nqueue_timeout = 5\n", 3, 17,
+       "queue_timeout in [pool.p] must be a string with a unit"},
+      {"[pool.p]\nkeys = [\"k\"]\nqueue_timeout = \"-1s\"\n", 3, 17, "which is not a duration"},
+      {"[pool.p]\nkeys = [\"k\"]\nqueue_max = 100001\n", 3, 13,
+       "queue_max in [pool.p] must be between 0 and 100000, not 100001"},
+      {"[pool.p]\nkeys = [\"k\"]\nqueue_max = -1\n", 3, 13, "between 0 and 100000, not -1"},
+      {"[pool.p]\nkeys = [\"k\"]\nqueue_max = \"10\"\n", 3, 13,
+       "queue_max in [pool.p] must be an integer, not a string"},
+      {"[pool.p]\nkeys = [\"k\"]\nramp_up = \"2h\"\n", 3, 11,
+       "ramp_up in [pool.p] must be at most 1h, not 2h"},
+      {"[pool.p]\nkeys = [\"k\"]\nramp_up = \"61m\"\n", 3, 11, "at most 1h, not 61m"},
+      {"[pool.p]\nkeys = [\"k\"]\nramp_up = true\n", 3, 11,
+       "ramp_up in [pool.p] must be a string with a unit"},
+      {"[pool.p]\nkeys = [\"k\"]\nprobe_model = \"models/gemini-2.5-flash\"\n", 3, 15,
+       "probe_model in [pool.p] has \"models/gemini-2.5-flash\", but a model name may hold only "
+       "letters, digits, '.', '_' and '-'; leave out \"models/\""},
+      {"[pool.p]\nkeys = [\"k\"]\nprobe_model = \"gemini 2.5\"\n", 3, 15,
+       "may hold only letters, digits, '.', '_' and '-'"},
+      {"[pool.p]\nkeys = [\"k\"]\nprobe_model = \"gemini-2.5-flash?x=1\"\n", 3, 15,
+       "may hold only"},
+      {"[pool.p]\nkeys = [\"k\"]\nprobe_model = \"caf\u00e9\"\n", 3, 15, "may hold only"},
+      {"[pool.p]\nkeys = [\"k\"]\nprobe_model = 3\n", 3, 15,
+       "probe_model in [pool.p] must be a string, not an integer"},
+      {"[pool.p]\nkeys = [\"k\"]\nprobe_modle = \"x\"\n", 3, 1,
+       "unknown key \"probe_modle\" in [pool.p]; did you mean \"probe_model\"?"},
+      {"[pool.p]\nkeys = [\"k\"]\nqueue_mx = 10\n", 3, 1, "did you mean \"queue_max\"?"},
+      {"[pool.p]\nkeys = [\"k\"]\nrampup = \"1m\"\n", 3, 1, "did you mean \"ramp_up\"?"},
+      {"[pool.p]\nkeys = [\"k\"]\nqueue_timout = \"1m\"\n", 3, 1,
+       "did you mean \"queue_timeout\"?"},
+      {"[pool.p]\nkeys = [\"k\"]\nquotas = 1\n", 3, 1, "did you mean \"quota\"?"},
+  });
+  const std::string long_model = "[pool.p]\nkeys = [\"k\"]\nprobe_model = \"" +
+                                 std::string(129, 'm') + "\"\n";
+  check_one_error({"", 3, 15, "probe_model in [pool.p] is longer than 128 characters"},
+                  long_model + kPool);
+}
+
+TEST_CASE("quota tables are checked", "[config]") {
+  const std::string head = "[pool.p]\nkeys = [\"k\"]\n";
+  auto text = [&](const char* rest) { return head + rest; };
+  struct QuotaCase {
+    std::string text;
+    unsigned line;
+    unsigned column;
+    const char* message;
+  };
+  const QuotaCase cases[] = {
+      {text("[pool.p.quota.\"gemini-2.5-pro\"]\nrpm = 5\nrpx = 1\n"), 5, 1,
+       "unknown key \"rpx\" in [pool.p.quota.\"gemini-2.5-pro\"]; did you mean \"rpm\"?"},
+      {text("[pool.p.quota.\"m\"]\nrpm = 5\ntokens_per_minute = 1\n"), 5, 1,
+       "unknown key \"tokens_per_minute\" in [pool.p.quota.\"m\"]"},
+      {text("[pool.p.quota.\"m\".extra]\n"), 3, 19, "unknown table [pool.p.quota.\"m\".extra]"},
+      {text("[pool.p.quota.\"gemini-2.5-pro\"]\n"), 3, 15,
+       "[pool.p.quota.\"gemini-2.5-pro\"] limits nothing: set rpm, tpm or rpd above 0"},
+      {text("[pool.p.quota.\"m\"]\nrpm = 0\ntpm = 0\nrpd = 0\n"), 3, 15, "limits nothing"},
+      {text("[pool.p.quota.\"m\"]\nrpm = -1\n"), 4, 7,
+       "rpm in [pool.p.quota.\"m\"] must be between 0 and 10000000, not -1"},
+      {text("[pool.p.quota.\"m\"]\nrpm = 10000001\n"), 4, 7, "not 10000001"},
+      {text("[pool.p.quota.\"m\"]\ntpm = 100000000001\n"), 4, 7,
+       "tpm in [pool.p.quota.\"m\"] must be between 0 and 100000000000, not 100000000001"},
+      {text("[pool.p.quota.\"m\"]\nrpd = 1000000001\n"), 4, 7,
+       "rpd in [pool.p.quota.\"m\"] must be between 0 and 1000000000"},
+      {text("[pool.p.quota.\"m\"]\ntpm = \"250k\"\n"), 4, 7,
+       "tpm in [pool.p.quota.\"m\"] must be an integer, not a string"},
+      {text("[pool.p.quota.\"m\"]\nrpd = 1.5\n"), 4, 7, "not a floating-point number"},
+      {text("quota = 5\n"), 3, 9,
+       "quota in [pool.p] must be a table like [pool.p.quota.\"MODEL\"], not an integer"},
+      {text("[pool.p.quota]\nrpm = 5\n"), 4, 7,
+       "quota in [pool.p] holds one table per model or glob, like "
+       "[pool.p.quota.\"gemini-2.5-pro\"], but \"rpm\" is an integer"},
+      {text("[pool.p.quota.\"\"]\nrpm = 1\n"), 3, 15,
+       "quota in [pool.p] has an empty model name; \"*\" matches every model"},
+  };
+  for (const QuotaCase& c : cases) {
+    check_one_error({"", c.line, c.column, c.message}, c.text + kPool);
+  }
+  // Each quota is checked on its own, and every mistake is reported.
+  auto errors = errors_of(text(
+      "[pool.p.quota.\"a\"]\nrpm = -1\n[pool.p.quota.\"b\"]\n[pool.p.quota.\"c\"]\nrpm = 1\n"
+      "[pool.p.quota.\"d\"]\nrpn = 1\n"));
+  INFO(describe(errors));
+  std::vector<unsigned> lines;
+  for (const ConfigError& e : errors) {
+    lines.push_back(e.line);
+  }
+  CHECK(lines == std::vector<unsigned>{4, 5, 9});
 }
 
 TEST_CASE("[log] values are checked and list the valid levels", "[config]") {

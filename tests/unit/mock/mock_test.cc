@@ -1,12 +1,15 @@
 // The pure parts of gb-mock: key scenarios, JSON layout, Google error bodies, request
-// checks, and the bytes of generated answers and streams.
+// checks, the bytes of generated answers and streams, per-key tallies and scripts.
 #include <rapidjson/document.h>
 
 #include <catch2/catch.hpp>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "../../mock/errors.h"
 #include "../../mock/json_out.h"
+#include "../../mock/key_stats.h"
 #include "../../mock/models.h"
 #include "../../mock/proto_check.h"
 #include "../../mock/request_info.h"
@@ -427,4 +430,191 @@ TEST_CASE("countTokens and embeddings", "[mock]") {
   auto batch = parse(batch_embed_body({in, EmbedInput{"b", 2}}));
   CHECK(batch["embeddings"].Size() == 2);
   CHECK(batch["embeddings"][1]["values"].Size() == 2);
+}
+
+TEST_CASE("requests are tallied per key and method, across workers", "[mock]") {
+  auto action_of = [](const char* method, const char* path) {
+    Route r;
+    return parse_route(method, path, &r) ? action_index(r.method) : kOtherAction;
+  };
+  KeyTally worker0;
+  KeyTally worker1;
+  worker0.count("ok-1", action_of("GET", "/v1beta/models/gemini-2.5-flash"));
+  worker0.count("ok-1", action_of("POST", "/v1beta/models/gemini-2.5-flash:generateContent"));
+  worker1.count("ok-1", action_of("POST", "/v1beta/models/gemini-2.5-flash:generateContent"));
+  worker1.count("ok-1", action_of("POST", "/v1/models/m:streamGenerateContent"));
+  worker1.count("invalid-a", action_of("GET", "/v1beta/models/gemini-2.5-pro"));
+  worker1.count("invalid-a", action_of("GET", "/v1beta/nothing"));
+  worker1.count("k\"\xff", action_of("GET", "/v1beta/models"));
+
+  std::map<std::string, KeyCounts> all;
+  worker0.merge_into(&all);
+  worker1.merge_into(&all);
+  REQUIRE(all.size() == 3);
+  const KeyCounts& ok = all["ok-1"];
+  CHECK(ok.requests == 4);
+  CHECK(ok.by_action[action_index(ApiMethod::get_model)] == 1);
+  CHECK(ok.by_action[action_index(ApiMethod::generate)] == 2);
+  CHECK(ok.by_action[action_index(ApiMethod::stream)] == 1);
+
+  std::string json;
+  append_key_counts_json(json, all);
+  auto d = parse(json);
+  CHECK(d["ok-1"]["requests"].GetInt() == 4);
+  CHECK(d["ok-1"]["models.get"].GetInt() == 1);
+  CHECK(d["ok-1"]["generateContent"].GetInt() == 2);
+  CHECK(d["ok-1"]["streamGenerateContent"].GetInt() == 1);
+  CHECK_FALSE(d["ok-1"].HasMember("countTokens"));  // no request: left out
+  CHECK(d["invalid-a"]["models.get"].GetInt() == 1);
+  CHECK(d["invalid-a"]["other"].GetInt() == 1);
+  CHECK(d["k\"\xEF\xBF\xBD"]["models.list"].GetInt() == 1);  // any key stays valid JSON
+
+  std::string none;
+  append_key_counts_json(none, {});
+  CHECK(none == "{}");
+
+  worker0.clear();
+  std::map<std::string, KeyCounts> after;
+  worker0.merge_into(&after);
+  CHECK(after.empty());
+}
+
+TEST_CASE("every method has its WIRE.md name in the tallies", "[mock]") {
+  CHECK(action_name(action_index(ApiMethod::list_models)) == "models.list");
+  CHECK(action_name(action_index(ApiMethod::get_model)) == "models.get");
+  CHECK(action_name(action_index(ApiMethod::count_tokens)) == "countTokens");
+  CHECK(action_name(action_index(ApiMethod::batch_embed)) == "batchEmbedContents");
+  CHECK(action_name(kOtherAction) == "other");
+  for (const MethodInfo& m : kMethods) {
+    CHECK(action_name(action_index(m.method)) == m.action);
+  }
+}
+
+TEST_CASE("the tally stops growing at its limit of distinct keys", "[mock]") {
+  KeyTally t;
+  for (size_t i = 0; i < KeyTally::kMaxKeys + 10; ++i) {
+    t.count("ok-" + std::to_string(i), 0);
+  }
+  t.count("ok-0", 0);  // a key already known still counts
+  std::map<std::string, KeyCounts> all;
+  t.merge_into(&all);
+  CHECK(all.size() == KeyTally::kMaxKeys);
+  CHECK(all["ok-0"].requests == 2);
+}
+
+TEST_CASE("a scripted key takes another key's scenario until unscripted", "[mock]") {
+  Scripts scripts;
+  CHECK(scripts.empty());
+  CHECK(scripts.scenario_key("invalid-a") == nullptr);
+
+  scripts.set("invalid-a", "ok");
+  scripts.set("ok-2", "fail503");
+  REQUIRE(scripts.scenario_key("invalid-a") != nullptr);
+  CHECK(parse_scenario(*scripts.scenario_key("invalid-a")).kind == ScenarioKind::ok);
+  CHECK(parse_scenario(*scripts.scenario_key("ok-2")).kind == ScenarioKind::fail503);
+  CHECK(scripts.scenario_key("invalid-b") == nullptr);
+
+  scripts.set("invalid-a", "ratelimit-3s");  // a new script replaces the old one
+  CHECK(parse_scenario(*scripts.scenario_key("invalid-a")).n == 3);
+
+  scripts.set("invalid-a", "");  // as= empty: itself again
+  CHECK(scripts.scenario_key("invalid-a") == nullptr);
+  CHECK_FALSE(scripts.empty());
+  scripts.clear();
+  CHECK(scripts.empty());
+  CHECK(scripts.scenario_key("ok-2") == nullptr);
+}
+
+namespace {
+
+struct Counts {
+  int64_t prompt = -1;
+  int64_t candidates = -1;
+  int64_t total = -1;
+};
+
+Counts usage_of(const rapidjson::Value& response) {
+  Counts c;
+  const auto& u = response["usageMetadata"];
+  c.prompt = u.HasMember("promptTokenCount") ? u["promptTokenCount"].GetInt64() : 0;
+  c.candidates = u.HasMember("candidatesTokenCount") ? u["candidatesTokenCount"].GetInt64() : 0;
+  c.total = u.HasMember("totalTokenCount") ? u["totalTokenCount"].GetInt64() : 0;
+  return c;
+}
+
+// The usage of each event of a stream, in order.
+std::vector<Counts> stream_usages(const GenerationPlan& p) {
+  std::vector<Counts> out;
+  for (uint64_t i = 0; i < p.event_count(); ++i) {
+    std::string e;
+    append_event(p, i, JsonStyle::line, e);
+    out.push_back(usage_of(parse(e)));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every success carries non-zero prompt and candidates counts", "[mock]") {
+  std::vector<GenerationPlan> plans;
+  plans.push_back(echo_plan("Echo: hi", 3));
+  plans.push_back(echo_plan("Echo: a longer question, split in many events", 9));
+  plans.push_back(echo_plan("Echo: thinking", 2));
+  plans.back().thought = "Thinking about the request before answering.";
+  plans.push_back(echo_plan("Echo: capped", 2));
+  plans.back().max_output_bytes = 1;
+  plans.push_back(echo_plan("Echo: call", 1));
+  plans.back().function_name = "f";
+  plans.push_back(echo_plan("", 1));
+  plans.back().text = TextSource::filler(100000);
+  plans.push_back(echo_plan("Echo: truncated", 3));
+  plans.back().finish = false;
+  for (const GenerationPlan& p : plans) {
+    INFO(p.text.size() << " bytes, " << p.chunks << " chunks");
+    Counts whole = usage_of(parse(generate_body(p)));
+    CHECK(whole.prompt > 0);
+    CHECK(whole.candidates > 0);
+    CHECK(whole.total >= whole.prompt + whole.candidates);
+    Counts last = stream_usages(p).back();
+    CHECK(last.prompt > 0);
+    CHECK(last.candidates > 0);
+    CHECK(last.candidates == whole.candidates);
+  }
+}
+
+TEST_CASE("token counts a test chose (x-mock-*-tokens) come out exactly", "[mock]") {
+  GenerationPlan p = echo_plan("Echo: some text that takes several events to stream", 7);
+  p.prompt_tokens = 1000;
+  p.candidates_tokens = 250;
+  Counts whole = usage_of(parse(generate_body(p)));
+  CHECK(whole.prompt == 1000);
+  CHECK(whole.candidates == 250);
+  CHECK(whole.total == 1250);
+
+  // Streamed: cumulative counts grow and end on the chosen number.
+  std::vector<Counts> events = stream_usages(p);
+  REQUIRE(events.size() == 8);
+  int64_t prev = 0;
+  for (const Counts& c : events) {
+    CHECK(c.prompt == 1000);
+    CHECK(c.candidates >= prev);
+    CHECK(c.candidates <= 250);
+    CHECK(c.total == c.prompt + c.candidates);
+    prev = c.candidates;
+  }
+  CHECK(events.back().candidates == 250);
+  CHECK(events[events.size() - 2].candidates == 250);  // the last text event has it all
+
+  p.chunks = 0;  // only the final event
+  CHECK(stream_usages(p).back().candidates == 250);
+  p.chunks = 7;
+  p.max_output_bytes = 10;  // cut by MAX_TOKENS: the chosen count is still the total
+  CHECK(stream_usages(p).back().candidates == 250);
+  p.function_name = "f";
+  CHECK(usage_of(parse(generate_body(p))).candidates == 250);
+
+  // Without a choice the count stays ceil(bytes / 4) of the text sent.
+  GenerationPlan plain = echo_plan("Echo: 12345678", 2);  // 14 bytes
+  CHECK(usage_of(parse(generate_body(plain))).candidates == 4);
+  CHECK(plain.candidates_after(7) == 2);
 }

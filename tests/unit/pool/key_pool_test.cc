@@ -1,90 +1,22 @@
+// The key state machine of DESIGN §6: leases, cooling per (key, model), disabling,
+// and what acquire() says when no key is left.
 #include "pool/key_pool.h"
 
-#include <atomic>
 #include <catch2/catch.hpp>
 #include <set>
-#include <thread>
 
 #include "base/key_id.h"
+#include "pool_test_util.h"
 
 using namespace std::chrono;
+using namespace gb::pool;
+using namespace gb::pool::test;
 using gb::Duration;
-using gb::pool::Counts;
-using gb::pool::KeyPool;
-using gb::pool::KeyState;
-using gb::pool::Lease;
-using gb::pool::NoKey;
-using gb::pool::Outcome;
-using gb::pool::Policy;
-using gb::pool::TimePoint;
-using gb::pool::Verdict;
-using gb::pool::WallTime;
-
-namespace {
-
-const TimePoint kT0 = TimePoint{} + hours(1000);
-const WallTime kWall = sys_days(2025y / July / 1) + hours(19);  // 12:00 PDT
-
-std::vector<std::string> keys(int n) {
-  std::vector<std::string> out;
-  for (int i = 0; i < n; ++i) {
-    out.push_back("AIzaSyTestKey-" + std::to_string(i) + "-abcdefghijklmnop");
-  }
-  return out;
-}
-
-Lease must_lease(std::variant<Lease, NoKey> r) {
-  REQUIRE(std::holds_alternative<Lease>(r));
-  return std::get<Lease>(std::move(r));
-}
-
-NoKey must_fail(std::variant<Lease, NoKey> r) {
-  REQUIRE(std::holds_alternative<NoKey>(r));
-  return std::get<NoKey>(r);
-}
-
-uint32_t take(KeyPool& pool, std::string_view model, TimePoint now = kT0,
-              const std::vector<uint32_t>& tried = {}) {
-  return must_lease(pool.acquire(model, tried, now)).index;
-}
-
-Verdict verdict(Outcome o, std::optional<Duration> retry_after = {}, bool per_day = false,
-                std::string reason = "") {
-  Verdict v;
-  v.outcome = o;
-  v.retry = o == Outcome::rate_limited || o == Outcome::invalid || o == Outcome::failed;
-  v.retry_after = retry_after;
-  v.per_day = per_day;
-  v.reason = reason.empty() ? gb::pool::outcome_name(o) : reason;
-  return v;
-}
-
-// Acquires for `model` and immediately releases with `v`; returns the index used.
-uint32_t attempt(KeyPool& pool, std::string_view model, const Verdict& v, TimePoint now = kT0,
-                 WallTime wall = kWall) {
-  Lease l = must_lease(pool.acquire(model, {}, now));
-  pool.release(l, model, v, now, wall);
-  return l.index;
-}
-
-// Remaining cooldown of key `index` for `model`, zero if not cooling.
-Duration cooling_left(const KeyPool& pool, uint32_t index, std::string_view model, TimePoint now) {
-  auto view = pool.snapshot(now);
-  for (const auto& [m, left] : view[index].cooling) {
-    if (m == model) {
-      return left;
-    }
-  }
-  return Duration(0);
-}
-
-}  // namespace
 
 TEST_CASE("round robin rotates per model", "[pool]") {
-  KeyPool pool("gemini", Policy{}, keys(3));
-  const std::vector<uint32_t> want = {0, 1, 2, 0, 1};
-  for (uint32_t w : want) {
-    CHECK(take(pool, "gemini-2.5-pro") == w);
+  KeyPool pool("gemini", Policy{}, specs(3));
+  for (uint32_t want : {0u, 1u, 2u, 0u, 1u}) {
+    CHECK(take(pool, "gemini-2.5-pro") == want);
   }
   // Another model has its own cursor.
   CHECK(take(pool, "gemini-2.5-flash") == 0);
@@ -93,17 +25,18 @@ TEST_CASE("round robin rotates per model", "[pool]") {
 }
 
 TEST_CASE("tried keys are skipped", "[pool]") {
-  KeyPool pool("gemini", Policy{}, keys(3));
   struct Case {
     std::vector<uint32_t> tried;
     std::optional<uint32_t> want;
   };
   const Case cases[] = {
-      {{}, 0}, {{0}, 1}, {{0, 1}, 2}, {{1, 2}, 0}, {{2, 0, 99}, 1}, {{0, 1, 2}, std::nullopt},
+      {{}, 0},     {{0}, 1},         {{0, 1}, 2},
+      {{1, 2}, 0}, {{2, 0, 99}, 1},  // a position the pool does not have is ignored
+      {{0, 1, 2}, std::nullopt},     {{1, 1, 0, 2}, std::nullopt},
   };
   for (const auto& c : cases) {
-    KeyPool fresh("gemini", Policy{}, keys(3));
-    auto r = fresh.acquire("m", c.tried, kT0);
+    KeyPool pool("gemini", Policy{}, specs(3));
+    auto r = pool.acquire("m", c.tried, kT0, kWall);
     if (c.want) {
       CHECK(must_lease(r).index == *c.want);
     } else {
@@ -114,55 +47,86 @@ TEST_CASE("tried keys are skipped", "[pool]") {
   }
 }
 
-TEST_CASE("a lease names its key and id", "[pool]") {
-  KeyPool pool("gemini", Policy{}, keys(2));
-  Lease l = must_lease(pool.acquire("m", {}, kT0));
-  CHECK(l.key == keys(2)[0]);
+TEST_CASE("tried keys are held out for one choice only", "[pool]") {
+  KeyPool pool("gemini", Policy{}, specs(3));
+  CHECK(must_lease(pool.acquire("m", {0, 1}, kT0, kWall)).index == 2);
+  // The next request, which tried nothing, sees all three again.
+  CHECK(must_lease(pool.acquire("m", {}, kT0, kWall)).index == 0);
+  CHECK(must_lease(pool.acquire("m", {}, kT0, kWall)).index == 1);
+}
+
+TEST_CASE("a lease names its key, id and generation", "[pool]") {
+  KeyPool pool("gemini", Policy{}, specs(2));
+  Lease l = must_lease(pool.acquire("m", {}, kT0, kWall));
+  CHECK(l.key == key_at(0));
   CHECK(l.id == gb::key_id(l.key));
-  auto view = pool.snapshot(kT0);
-  CHECK(view[0].id == l.id);
-  CHECK(view[0].mask == gb::key_mask(l.key));
+  CHECK(l.gen != 0);
+  KeyView kv = must_view(pool, key_at(0));
+  CHECK(kv.id == l.id);
+  CHECK(kv.hash == gb::key_hash(l.key));
+  CHECK(kv.mask == gb::key_mask(l.key));
+  CHECK_FALSE(kv.runtime);
+  CHECK(kv.requests == 1);
+  CHECK(kv.in_flight == 1);
 }
 
 TEST_CASE("empty and repeated keys are dropped", "[pool]") {
   KeyPool pool("gemini", Policy{},
-               {"AIzaKeyOne-000000", "", "AIzaKeyTwo-000000", "AIzaKeyOne-000000"});
+               {{"AIzaKeyOne-000000"}, {""}, {"AIzaKeyTwo-000000"}, {"AIzaKeyOne-000000", 7}});
   CHECK(pool.size() == 2);
   CHECK(pool.name() == "gemini");
+  CHECK(must_view(pool, "AIzaKeyOne-000000").weight == 1);  // the first listing wins
   KeyPool none("empty", Policy{}, {});
-  NoKey no = must_fail(none.acquire("m", {}, kT0));
+  CHECK(none.size() == 0);
+  NoKey no = must_fail(none.acquire("m", {}, kT0, kWall));
   CHECK_FALSE(no.all_cooling);
+  CHECK(no.retry_after == Duration(0));
+}
+
+TEST_CASE("a weight of 0 counts as 1", "[pool]") {
+  KeyPool pool("gemini", Policy{}, {{"AIzaKeyZero-00000", 0}});
+  CHECK(must_view(pool, "AIzaKeyZero-00000").weight == 1);
 }
 
 TEST_CASE("a key cooling for one model still serves another", "[pool]") {
-  KeyPool pool("gemini", Policy{}, keys(2));
-  CHECK(attempt(pool, "pro", verdict(Outcome::rate_limited, seconds(60))) == 0);
+  KeyPool pool("gemini", Policy{}, specs(2));
+  Lease l = must_lease(pool.acquire("pro", {}, kT0, kWall));
+  CHECK(l.index == 0);
+  Transition t = pool.release(l, "pro", limited(seconds(60)), kT0, kWall);
+  CHECK(t.kind == Transition::cooled);
+  CHECK(t.cool_for == seconds(60));
+  CHECK(t.reason == "rate_limited");
   CHECK(take(pool, "pro") == 1);
   CHECK(take(pool, "pro") == 1);
   CHECK(take(pool, "flash") == 0);
-  auto view = pool.snapshot(kT0);
-  CHECK(view[0].state == KeyState::cooling);
-  REQUIRE(view[0].cooling.size() == 1);
-  CHECK(view[0].cooling[0] == std::pair<std::string, Duration>("pro", seconds(60)));
+  CHECK(take(pool, "flash") == 1);
+  CHECK(take(pool, "flash") == 0);
+  KeyView kv = must_view(pool, key_at(0));
+  CHECK(kv.state == KeyState::cooling);
+  REQUIRE(kv.cooling.size() == 1);
+  CHECK(kv.cooling[0] == std::pair<std::string, Duration>("pro", seconds(60)));
+  CHECK(kv.rate_limited == 1);
+  CHECK(kv.last_error == "rate_limited");
 }
 
 TEST_CASE("retry_after is honoured to the millisecond", "[pool]") {
-  KeyPool pool("gemini", Policy{}, keys(1));
-  attempt(pool, "m", verdict(Outcome::rate_limited, Duration(2464)));
+  KeyPool pool("gemini", Policy{}, specs(1));
+  attempt(pool, "m", limited(Duration(2464)));
   struct Case {
     Duration at;
     bool usable;
     Duration retry_after;  // NoKey's, when not usable
   };
   const Case cases[] = {
-      {Duration(0), false, seconds(3)},    {Duration(1464), false, seconds(1)},
-      {Duration(1465), false, seconds(1)},  // 999ms left rounds up to 1s
-      {Duration(2463), false, seconds(1)},  // 1ms left is still at least 1s
+      {Duration(0), false, seconds(3)},     {Duration(1464), false, seconds(1)},
+      {Duration(1465), false, seconds(1)},  // 999 ms left rounds up to 1 s
+      {Duration(2463), false, seconds(1)},  // 1 ms left is still at least 1 s
       {Duration(2464), true, {}},
   };
   for (const auto& c : cases) {
     INFO(c.at.count());
-    auto r = pool.acquire("m", {}, kT0 + c.at);
+    Now t = Now{}.after(c.at);
+    auto r = pool.acquire("m", {}, t.now, t.wall);
     REQUIRE(std::holds_alternative<Lease>(r) == c.usable);
     if (!c.usable) {
       NoKey no = std::get<NoKey>(r);
@@ -173,31 +137,45 @@ TEST_CASE("retry_after is honoured to the millisecond", "[pool]") {
 }
 
 TEST_CASE("exponential backoff with jitter stays in bounds", "[pool]") {
-  Policy policy;
-  policy.cooldown = seconds(30);
-  policy.cooldown_max = seconds(3600);
-  for (uint64_t seed = 0; seed < 20; ++seed) {
-    KeyPool pool("gemini", policy, keys(1), seed);
-    TimePoint now = kT0;
-    Duration base = policy.cooldown;
-    for (int n = 1; n <= 10; ++n) {
-      attempt(pool, "m", verdict(Outcome::rate_limited), now);
-      Duration got = cooling_left(pool, 0, "m", now);
-      INFO("seed " << seed << " n " << n << " got " << got.count());
-      CHECK(got >= base - base / 10);
-      CHECK(got <= std::min(base + base / 10, policy.cooldown_max));
-      now += got;  // the key frees exactly then
-      base = std::min(base * 2, policy.cooldown_max);
+  struct Case {
+    Duration cooldown, cooldown_max;
+  };
+  // The second cap is no power-of-two multiple of the cooldown: 30, 60, then 100 s.
+  const Case cases[] = {{seconds(30), seconds(3600)}, {seconds(30), seconds(100)}};
+  for (const auto& c : cases) {
+    Policy policy;
+    policy.cooldown = c.cooldown;
+    policy.cooldown_max = c.cooldown_max;
+    size_t below_cap = 0;
+    for (uint64_t seed = 0; seed < 20; ++seed) {
+      KeyPool pool("gemini", policy, specs(1), seed);
+      Now t;
+      Duration base = policy.cooldown;  // cooldown * 2^(n-1), capped
+      for (int n = 1; n <= 10; ++n) {
+        attempt(pool, "m", limited(), t);
+        Duration got = cooling_left(pool, key_at(0), "m", t.now);
+        INFO("max " << c.cooldown_max.count() << " seed " << seed << " n " << n << " got "
+                    << got.count());
+        CHECK(got >= base - base / 10);
+        CHECK(got <= base + base / 10);
+        CHECK(got <= policy.cooldown_max);
+        if (base == policy.cooldown_max && got < base) {
+          ++below_cap;  // the jitter still applies at the cap, downwards
+        }
+        t.advance(got);  // the key frees exactly then
+        base = std::min(base * 2, policy.cooldown_max);
+      }
     }
+    CHECK(below_cap > 0);
   }
 }
 
 TEST_CASE("backoff jitter differs between seeds", "[pool]") {
   std::set<int64_t> seen;
   for (uint64_t seed = 0; seed < 20; ++seed) {
-    KeyPool pool("gemini", Policy{}, keys(1), seed);
-    attempt(pool, "m", verdict(Outcome::rate_limited));
-    seen.insert(cooling_left(pool, 0, "m", kT0).count());
+    KeyPool pool("gemini", Policy{}, specs(1), seed);
+    attempt(pool, "m", limited());
+    seen.insert(cooling_left(pool, key_at(0), "m").count());
   }
   CHECK(seen.size() > 10);
 }
@@ -206,19 +184,32 @@ TEST_CASE("a success resets the 429 streak of that model only", "[pool]") {
   Policy policy;
   policy.cooldown = seconds(100);
   policy.cooldown_max = seconds(10000);
-  KeyPool pool("gemini", policy, keys(1));
-  TimePoint now = kT0;
-  for (int i = 0; i < 3; ++i) {  // streaks of 3 on both models: the next would be 400s
+  KeyPool pool("gemini", policy, specs(1));
+  Now t;
+  for (int i = 0; i < 3; ++i) {  // streaks of 3 on both models: the next would be 800 s
     for (const char* model : {"a", "b"}) {
-      attempt(pool, model, verdict(Outcome::rate_limited), now);
+      attempt(pool, model, limited(), t);
     }
-    now += seconds(1000);
+    t.advance(seconds(1000));
   }
-  attempt(pool, "a", verdict(Outcome::success), now);
-  attempt(pool, "a", verdict(Outcome::rate_limited), now);
-  attempt(pool, "b", verdict(Outcome::rate_limited), now);
-  CHECK(cooling_left(pool, 0, "a", now) <= seconds(110));
-  CHECK(cooling_left(pool, 0, "b", now) >= seconds(360));
+  attempt(pool, "a", ok(), t);
+  attempt(pool, "a", limited(), t);
+  attempt(pool, "b", limited(), t);
+  CHECK(cooling_left(pool, key_at(0), "a", t.now) <= seconds(110));
+  CHECK(cooling_left(pool, key_at(0), "b", t.now) >= seconds(720));
+}
+
+TEST_CASE("a 429 that names its delay still counts in the streak", "[pool]") {
+  Policy policy;
+  policy.cooldown = seconds(10);
+  KeyPool pool("gemini", policy, specs(1));
+  Now t;
+  attempt(pool, "m", limited(seconds(1)), t);
+  t.advance(seconds(1));
+  attempt(pool, "m", limited(), t);  // n = 2: 20 s ± 10%
+  Duration got = cooling_left(pool, key_at(0), "m", t.now);
+  CHECK(got >= seconds(18));
+  CHECK(got <= seconds(22));
 }
 
 TEST_CASE("a per-day quota cools until the next Pacific midnight", "[pool]") {
@@ -238,229 +229,286 @@ TEST_CASE("a per-day quota cools until the next Pacific midnight", "[pool]") {
   };
   for (const auto& c : cases) {
     INFO(c.name);
-    KeyPool pool("gemini", Policy{}, keys(1));
+    KeyPool pool("gemini", Policy{}, specs(1));
     // Gemini sends a short retryDelay with a per-day 429: the day wins.
-    attempt(pool, "m", verdict(Outcome::rate_limited, seconds(23), true), kT0, c.wall);
-    CHECK(cooling_left(pool, 0, "m", kT0) == c.want);
+    Lease l = must_lease(pool.acquire("m", {}, kT0, c.wall));
+    Transition t = pool.release(l, "m", limited(seconds(23), true), kT0, c.wall);
+    CHECK(t.kind == Transition::cooled);
+    CHECK(t.cool_for == c.want);
+    CHECK(cooling_left(pool, key_at(0), "m") == c.want);
+    CHECK(cooling_left(pool, key_at(0), "other") == Duration(0));
   }
 }
 
 TEST_CASE("a running cooldown is never shortened", "[pool]") {
-  KeyPool pool("gemini", Policy{}, keys(1));
-  Lease a = must_lease(pool.acquire("m", {}, kT0));
-  Lease b = must_lease(pool.acquire("m", {}, kT0));
-  pool.release(a, "m", verdict(Outcome::rate_limited, {}, true), kT0, kWall);
-  pool.release(b, "m", verdict(Outcome::rate_limited, seconds(5)), kT0, kWall);
-  CHECK(cooling_left(pool, 0, "m", kT0) == hours(12));
+  SECTION("a shorter delay after a longer one") {
+    KeyPool pool("gemini", Policy{}, specs(1));
+    Lease a = must_lease(pool.acquire("m", {}, kT0, kWall));
+    Lease b = must_lease(pool.acquire("m", {}, kT0, kWall));
+    Lease c = must_lease(pool.acquire("m", {}, kT0, kWall));
+    CHECK(pool.release(a, "m", limited({}, true), kT0, kWall).kind == Transition::cooled);
+    Transition t = pool.release(b, "m", limited(seconds(5)), kT0, kWall);
+    CHECK(t.kind == Transition::none);  // nothing changed
+    CHECK(cooling_left(pool, key_at(0), "m") == hours(12));
+    // A backoff (30 s) is no shorter-cut either.
+    pool.release(c, "m", limited(), kT0 + seconds(1), kWall + seconds(1));
+    CHECK(cooling_left(pool, key_at(0), "m") == hours(12));
+  }
+  SECTION("a longer delay after a shorter one extends") {
+    KeyPool pool("gemini", Policy{}, specs(1));
+    Lease a = must_lease(pool.acquire("m", {}, kT0, kWall));
+    Lease b = must_lease(pool.acquire("m", {}, kT0, kWall));
+    pool.release(a, "m", limited(seconds(5)), kT0, kWall);
+    Transition t = pool.release(b, "m", limited(seconds(50)), kT0 + seconds(2), kWall);
+    CHECK(t.kind == Transition::cooled);
+    CHECK(t.cool_for == seconds(50));
+    CHECK(cooling_left(pool, key_at(0), "m") == seconds(52));
+  }
+}
+
+TEST_CASE("a 429 with a zero delay does not cool", "[pool]") {
+  KeyPool pool("gemini", Policy{}, specs(1));
+  Lease l = must_lease(pool.acquire("m", {}, kT0, kWall));
+  Transition t = pool.release(l, "m", limited(Duration(0)), kT0, kWall);
+  CHECK(t.kind == Transition::none);
+  CHECK(pool.counts(kT0).active == 1);
+  CHECK(take(pool, "m") == 0);
 }
 
 TEST_CASE("invalid disables the key with its reason", "[pool]") {
-  KeyPool pool("gemini", Policy{}, keys(2));
-  attempt(pool, "m", verdict(Outcome::invalid, {}, false, "API_KEY_INVALID"));
+  KeyPool pool("gemini", Policy{}, specs(2));
+  Lease l = must_lease(pool.acquire("m", {}, kT0, kWall));
+  Transition t = pool.release(l, "m", invalid("CONSUMER_SUSPENDED"), kT0, kWall);
+  CHECK(t.kind == Transition::disabled);
+  CHECK(t.reason == "CONSUMER_SUSPENDED");
   for (int i = 0; i < 3; ++i) {
     CHECK(take(pool, "m") == 1);
-    CHECK(take(pool, "other") == 1);
+    CHECK(take(pool, "other") == 1);  // disabled for every model, also new ones
   }
-  auto view = pool.snapshot(kT0);
-  CHECK(view[0].state == KeyState::disabled);
-  CHECK(view[0].reason == "API_KEY_INVALID");
-  CHECK(view[1].reason.empty());
+  KeyView kv = must_view(pool, key_at(0));
+  CHECK(kv.state == KeyState::disabled);
+  CHECK(kv.reason == "CONSUMER_SUSPENDED");
+  CHECK(kv.share == 0.0);
+  CHECK(kv.failures == 1);
+  CHECK(kv.last_error == "CONSUMER_SUSPENDED");
+  CHECK(must_view(pool, key_at(1)).reason.empty());
+}
+
+TEST_CASE("an invalid verdict without a reason disables as invalid", "[pool]") {
+  KeyPool pool("gemini", Policy{}, specs(1));
+  Verdict v = invalid();
+  v.reason.clear();
+  Lease l = must_lease(pool.acquire("m", {}, kT0, kWall));
+  CHECK(pool.release(l, "m", v, kT0, kWall).reason == "invalid");
+  CHECK(must_view(pool, key_at(0)).reason == "invalid");
 }
 
 TEST_CASE("max_failures consecutive failures disable, a success in between resets", "[pool]") {
   using O = Outcome;
   struct Case {
     const char* name;
+    unsigned max_failures;
     std::vector<Outcome> outcomes;
     bool disabled;
     unsigned failures;
   };
   const Case cases[] = {
-      {"three failures", {O::failed, O::failed, O::failed}, true, 3},
-      {"two failures", {O::failed, O::failed}, false, 2},
-      {"success between", {O::failed, O::failed, O::success, O::failed, O::failed}, false, 2},
+      {"three failures", 3, {O::failed, O::failed, O::failed}, true, 3},
+      {"two failures", 3, {O::failed, O::failed}, false, 2},
+      {"success between", 3, {O::failed, O::failed, O::success, O::failed, O::failed}, false, 2},
       {"client errors do not count or reset",
+       3,
        {O::failed, O::client_error, O::failed, O::cancelled, O::failed},
        true,
        3},
-      {"429 does not count", {O::failed, O::rate_limited, O::failed}, false, 2},
+      {"429 does not count or reset", 3, {O::failed, O::rate_limited, O::failed}, false, 2},
+      {"one is enough at max_failures 1", 1, {O::failed}, true, 1},
+      {"0 never disables", 0, std::vector<O>(20, O::failed), false, 20},
   };
   for (const auto& c : cases) {
     INFO(c.name);
-    KeyPool pool("gemini", Policy{}, keys(1));
-    TimePoint now = kT0;
+    Policy p;
+    p.max_failures = c.max_failures;
+    KeyPool pool("gemini", p, specs(1));
+    Transition last;
     for (Outcome o : c.outcomes) {
-      attempt(pool, "m", verdict(o, Duration(0)), now);
+      Lease l = must_lease(pool.acquire("m", {}, kT0, kWall));
+      last = pool.release(l, "m", verdict(o, Duration(0), false, "http_500"), kT0, kWall);
     }
-    auto view = pool.snapshot(now);
-    CHECK((view[0].state == KeyState::disabled) == c.disabled);
-    CHECK(view[0].consecutive_failures == c.failures);
-    CHECK(view[0].reason == (c.disabled ? "max_failures" : ""));
+    KeyView kv = must_view(pool, key_at(0));
+    CHECK((kv.state == KeyState::disabled) == c.disabled);
+    CHECK(kv.consecutive_failures == c.failures);
+    CHECK(kv.reason == (c.disabled ? "max_failures" : ""));
+    CHECK((last.kind == Transition::disabled) == c.disabled);
+  }
+}
+
+TEST_CASE("client errors and cancellations leave the key untouched", "[pool]") {
+  for (Outcome o : {Outcome::client_error, Outcome::cancelled}) {
+    INFO(outcome_name(o));
+    KeyPool pool("gemini", Policy{}, specs(1));
+    attempt(pool, "m", verdict(Outcome::failed, {}, false, "http_503"));
+    Lease l = must_lease(pool.acquire("m", {}, kT0, kWall));
+    // Even with a retry_after or per_day flag the outcome wins: nothing cools.
+    Transition t = pool.release(l, "m", verdict(o, seconds(60), true), kT0, kWall);
+    CHECK(t.kind == Transition::none);
+    KeyView kv = must_view(pool, key_at(0));
+    CHECK(kv.state == KeyState::active);
+    CHECK(kv.consecutive_failures == 1);
+    CHECK(kv.failures == 1);
+    CHECK(kv.last_error == "http_503");
+    CHECK(kv.cooling.empty());
+    CHECK(kv.in_flight == 0);
   }
 }
 
 TEST_CASE("all keys cooling gives the soonest retry_after", "[pool]") {
-  KeyPool pool("gemini", Policy{}, keys(3));
-  attempt(pool, "m", verdict(Outcome::rate_limited, seconds(40)));
-  attempt(pool, "m", verdict(Outcome::rate_limited, Duration(7200)));
-  attempt(pool, "m", verdict(Outcome::invalid, {}, false, "API_KEY_INVALID"));
-  NoKey no = must_fail(pool.acquire("m", {}, kT0));
+  KeyPool pool("gemini", Policy{}, specs(3));
+  attempt(pool, "m", limited(seconds(40)));
+  attempt(pool, "m", limited(Duration(7200)));
+  attempt(pool, "m", invalid());
+  NoKey no = must_fail(pool.acquire("m", {}, kT0, kWall));
   CHECK(no.all_cooling);
-  CHECK(no.retry_after == seconds(8));
+  CHECK(no.retry_after == seconds(8));  // 7.2 s, rounded up
   CHECK(take(pool, "flash") == 0);
+  // Once the soonest frees, the next one is named.
+  Now later = Now{}.after(seconds(8));
+  CHECK(take(pool, "m", later) == 1);
+  pool.release(must_lease(pool.acquire("m", {}, later.now, later.wall)), "m",
+               limited(seconds(100)), later.now, later.wall);
+  no = must_fail(pool.acquire("m", {}, later.now, later.wall));
+  CHECK(no.all_cooling);
+  CHECK(no.retry_after == seconds(32));
 }
 
 TEST_CASE("a tried key that is not cooling means not all cooling", "[pool]") {
-  KeyPool pool("gemini", Policy{}, keys(2));
-  attempt(pool, "m", verdict(Outcome::rate_limited, seconds(40)));
-  NoKey no = must_fail(pool.acquire("m", {1}, kT0));
+  KeyPool pool("gemini", Policy{}, specs(2));
+  attempt(pool, "m", limited(seconds(40)));
+  NoKey no = must_fail(pool.acquire("m", {1}, kT0, kWall));
   CHECK_FALSE(no.all_cooling);
   CHECK(no.retry_after == seconds(40));
 }
 
 TEST_CASE("all keys disabled is not all cooling", "[pool]") {
-  KeyPool pool("gemini", Policy{}, keys(2));
-  attempt(pool, "m", verdict(Outcome::invalid, {}, false, "API_KEY_INVALID"));
-  attempt(pool, "m", verdict(Outcome::invalid, {}, false, "PERMISSION_DENIED"));
-  NoKey no = must_fail(pool.acquire("m", {}, kT0));
+  KeyPool pool("gemini", Policy{}, specs(2));
+  attempt(pool, "m", invalid("API_KEY_INVALID"));
+  attempt(pool, "m", invalid("PERMISSION_DENIED"));
+  NoKey no = must_fail(pool.acquire("m", {}, kT0, kWall));
   CHECK_FALSE(no.all_cooling);
   CHECK(no.retry_after == Duration(0));
   Counts c = pool.counts(kT0);
   CHECK(c.disabled == 2);
   CHECK(c.active == 0);
+  CHECK(c.cooling == 0);
+}
+
+TEST_CASE("a disabled key does not count against all cooling", "[pool]") {
+  KeyPool pool("gemini", Policy{}, specs(2));
+  attempt(pool, "m", limited(seconds(9)));
+  attempt(pool, "m", invalid());
+  NoKey no = must_fail(pool.acquire("m", {}, kT0, kWall));
+  CHECK(no.all_cooling);
+  CHECK(no.retry_after == seconds(9));
+}
+
+TEST_CASE("a cooling key that gets disabled is not named by retry_after", "[pool]") {
+  KeyPool pool("gemini", Policy{}, specs(2));
+  Lease a = must_lease(pool.acquire("m", {}, kT0, kWall));
+  Lease b = must_lease(pool.acquire("m", {}, kT0, kWall));
+  pool.release(a, "m", limited(seconds(5)), kT0, kWall);
+  pool.release(b, "m", limited(seconds(50)), kT0, kWall);
+  CHECK(must_fail(pool.acquire("m", {}, kT0, kWall)).retry_after == seconds(5));
+  // Key 0 is cooling and still lent once more; that attempt disables it.
+  Lease c = must_lease(pool.acquire("m", {1}, kT0 + seconds(5), kWall + seconds(5)));
+  CHECK(c.index == 0);
+  Lease d = must_lease(pool.acquire("m", {}, kT0 + seconds(5), kWall + seconds(5)));
+  pool.release(c, "m", limited(seconds(5)), kT0 + seconds(5), kWall + seconds(5));
+  pool.release(d, "m", invalid(), kT0 + seconds(6), kWall + seconds(6));
+  NoKey no = must_fail(pool.acquire("m", {}, kT0 + seconds(6), kWall + seconds(6)));
+  CHECK(no.all_cooling);
+  CHECK(no.retry_after == seconds(44));  // key 1's; key 0 is disabled, whatever its cooldown
 }
 
 TEST_CASE("in_flight counts leases not yet released", "[pool]") {
-  KeyPool pool("gemini", Policy{}, keys(1));
-  Lease a = must_lease(pool.acquire("m", {}, kT0));
-  Lease b = must_lease(pool.acquire("m", {}, kT0));
-  Lease c = must_lease(pool.acquire("other", {}, kT0));
-  CHECK(pool.snapshot(kT0)[0].in_flight == 3);
+  KeyPool pool("gemini", Policy{}, specs(1));
+  Lease a = must_lease(pool.acquire("m", {}, kT0, kWall));
+  Lease b = must_lease(pool.acquire("m", {}, kT0, kWall));
+  Lease c = must_lease(pool.acquire("other", {}, kT0, kWall));
+  CHECK(must_view(pool, key_at(0)).in_flight == 3);
   pool.release(b, "m", verdict(Outcome::cancelled), kT0, kWall);
-  CHECK(pool.snapshot(kT0)[0].in_flight == 2);
-  pool.release(a, "m", verdict(Outcome::invalid, {}, false, "API_KEY_INVALID"), kT0, kWall);
-  pool.release(c, "other", verdict(Outcome::success), kT0, kWall);
-  auto view = pool.snapshot(kT0);
-  CHECK(view[0].in_flight == 0);
-  CHECK(view[0].state == KeyState::disabled);  // a late success does not re-enable
+  CHECK(must_view(pool, key_at(0)).in_flight == 2);
+  pool.release(a, "m", invalid(), kT0, kWall);
+  Transition t = pool.release(c, "other", ok(), kT0, kWall);
+  CHECK(t.kind == Transition::none);
+  KeyView kv = must_view(pool, key_at(0));
+  CHECK(kv.in_flight == 0);
+  CHECK(kv.state == KeyState::disabled);  // a late success does not re-enable
+  CHECK(kv.requests == 3);
 }
 
-TEST_CASE("a lease from another pool is ignored", "[pool]") {
-  KeyPool pool("gemini", Policy{}, keys(1));
-  Lease stranger{0, "not-a-key-of-this-pool", "00000000"};
-  pool.release(stranger, "m", verdict(Outcome::invalid), kT0, kWall);
-  Lease out_of_range{7, keys(1)[0], "00000000"};
-  pool.release(out_of_range, "m", verdict(Outcome::invalid), kT0, kWall);
+TEST_CASE("a lease the pool did not give is ignored", "[pool]") {
+  KeyPool pool("gemini", Policy{}, specs(1));
+  Lease real = must_lease(pool.acquire("m", {}, kT0, kWall));
+  Lease stale_gen{real.index, real.gen + 1, real.key, real.id};
+  CHECK(pool.release(stale_gen, "m", invalid(), kT0, kWall).kind == Transition::none);
+  Lease out_of_range{7, real.gen, key_at(0), "00000000"};
+  CHECK(pool.release(out_of_range, "m", invalid(), kT0, kWall).kind == Transition::none);
   CHECK(pool.counts(kT0).active == 1);
+  CHECK(must_view(pool, key_at(0)).in_flight == 1);
+}
+
+TEST_CASE("tokens and counters add up", "[pool]") {
+  KeyPool pool("gemini", Policy{}, specs(1));
+  Lease a = must_lease(pool.acquire("m", {}, kT0, kWall));
+  Lease b = must_lease(pool.acquire("m", {}, kT0, kWall));
+  pool.release(a, "m", ok(), kT0, kWall, 100, 20);
+  pool.release(b, "m", verdict(Outcome::failed, {}, false, "read_timeout"), kT0, kWall, 5, 0);
+  KeyView kv = must_view(pool, key_at(0));
+  CHECK(kv.requests == 2);
+  CHECK(kv.tokens_in == 105);
+  CHECK(kv.tokens_out == 20);
+  CHECK(kv.failures == 1);
+  CHECK(kv.last_error == "read_timeout");
 }
 
 TEST_CASE("counts split keys into active, cooling and disabled", "[pool]") {
-  KeyPool pool("gemini", Policy{}, keys(4));
-  attempt(pool, "pro", verdict(Outcome::rate_limited, seconds(10)));              // key 0
-  attempt(pool, "flash", verdict(Outcome::rate_limited, seconds(20)));            // key 0 again
-  attempt(pool, "pro", verdict(Outcome::invalid, {}, false, "API_KEY_INVALID"));  // key 1
+  KeyPool pool("gemini", Policy{}, specs(4));
+  attempt(pool, "pro", limited(seconds(10)));    // key 0
+  CHECK(take(pool, "flash") == 0);               // key 0 on its own flash cursor
+  attempt(pool, "pro", invalid());               // key 1
+  CHECK(take(pool, "flash") == 2);               // key 1 is disabled: skipped
+  attempt(pool, "flash", limited(seconds(20)));  // key 3
   Counts c = pool.counts(kT0);
-  CHECK(c.active == 2);
-  CHECK(c.cooling == 1);
+  CHECK(c.active == 1);
+  CHECK(c.cooling == 2);
   CHECK(c.disabled == 1);
-  CHECK(pool.snapshot(kT0)[0].cooling.size() == 2);
-  Counts later = pool.counts(kT0 + seconds(20));
-  CHECK(later.active == 3);
-  CHECK(later.cooling == 0);
-  CHECK(gb::pool::key_state_name(KeyState::cooling) == std::string("cooling"));
+  CHECK(c.waiting == 0);
+  Counts later = pool.counts(kT0 + seconds(10));
+  CHECK(later.active == 2);
+  CHECK(later.cooling == 1);
+  Counts all = pool.counts(kT0 + seconds(20));
+  CHECK(all.active == 3);
+  CHECK(all.cooling == 0);
+  CHECK(key_state_name(KeyState::active) == std::string("active"));
+  CHECK(key_state_name(KeyState::cooling) == std::string("cooling"));
+  CHECK(key_state_name(KeyState::disabled) == std::string("disabled"));
 }
 
-TEST_CASE("concurrent acquire and release keep counts consistent", "[pool]") {
-  constexpr int kThreads = 4;
-  constexpr int kRounds = 5000;
-  KeyPool pool("gemini", Policy{}, keys(5));
-  std::atomic<bool> over_lent{false};
-  std::atomic<int> leases{0};
-  auto work = [&](int t) {
-    const Outcome outcomes[] = {Outcome::success, Outcome::client_error, Outcome::cancelled,
-                                Outcome::rate_limited};
-    const char* models[] = {"pro", "flash"};
-    for (int i = 0; i < kRounds; ++i) {
-      std::string_view model = models[(i + t) % 2];
-      auto r = pool.acquire(model, {}, kT0);
-      if (!std::holds_alternative<Lease>(r)) {
-        continue;
-      }
-      ++leases;
-      unsigned lent = 0;
-      for (const auto& kv : pool.snapshot(kT0)) {
-        lent += kv.in_flight;
-      }
-      if (lent > kThreads) {
-        over_lent = true;
-      }
-      // A zero retry_after cools until `now`, which is not cooling: keys stay usable.
-      pool.release(std::get<Lease>(r), model, verdict(outcomes[i % 4], Duration(0)), kT0, kWall);
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back(work, t);
-  }
-  for (auto& th : threads) {
-    th.join();
-  }
-  CHECK_FALSE(over_lent);
-  CHECK(leases == kThreads * kRounds);
-  Counts c = pool.counts(kT0);
-  CHECK(c.active == 5);
-  CHECK(c.cooling + c.disabled == 0);
-  for (const auto& kv : pool.snapshot(kT0)) {
-    CHECK(kv.in_flight == 0);
-  }
+TEST_CASE("a key cooling for two models lists both", "[pool]") {
+  KeyPool pool("gemini", Policy{}, specs(1));
+  attempt(pool, "pro", limited(seconds(10)));
+  attempt(pool, "flash", limited(seconds(20)));
+  auto cooling = must_view(pool, key_at(0)).cooling;
+  REQUIRE(cooling.size() == 2);  // by model name
+  CHECK(cooling[0] == std::pair<std::string, Duration>("flash", seconds(20)));
+  CHECK(cooling[1] == std::pair<std::string, Duration>("pro", seconds(10)));
 }
 
-TEST_CASE("a key disabled by max_failures gets one trial after trial_after", "[pool]") {
+TEST_CASE("policy() returns the policy in force", "[pool]") {
   Policy p;
-  p.max_failures = 1;
-  p.trial_after = seconds(60);
-  KeyPool pool("g", p, keys(1));
-  Lease l = must_lease(pool.acquire("m", {}, kT0));
-  auto t = pool.release(l, "m", verdict(Outcome::failed), kT0, kWall);
-  CHECK(t.kind == gb::pool::Transition::disabled);
-  CHECK(t.reason == "max_failures");
-  must_fail(pool.acquire("m", {}, kT0 + seconds(59)));
-
-  // One trial at a time.
-  Lease trial = must_lease(pool.acquire("m", {}, kT0 + seconds(60)));
-  CHECK(trial.trial);
-  must_fail(pool.acquire("m", {}, kT0 + seconds(61)));
-
-  // A failed trial waits trial_after again.
-  t = pool.release(trial, "m", verdict(Outcome::failed), kT0 + seconds(61), kWall);
-  CHECK(t.kind == gb::pool::Transition::none);
-  must_fail(pool.acquire("m", {}, kT0 + seconds(120)));
-
-  trial = must_lease(pool.acquire("m", {}, kT0 + seconds(121)));
-  t = pool.release(trial, "m", verdict(Outcome::success), kT0 + seconds(122), kWall);
-  CHECK(t.kind == gb::pool::Transition::enabled);
-  CHECK(pool.counts(kT0 + seconds(122)).active == 1);
-  Lease again = must_lease(pool.acquire("m", {}, kT0 + seconds(123)));
-  CHECK_FALSE(again.trial);
-}
-
-TEST_CASE("invalid keys get no trial and a success on an old lease does not re-enable", "[pool]") {
-  Policy p;
-  p.max_failures = 1;
-  p.trial_after = seconds(1);
-  KeyPool pool("g", p, keys(1));
-  Lease a = must_lease(pool.acquire("m", {}, kT0));
-  Lease b = must_lease(pool.acquire("m", {}, kT0));
-  pool.release(a, "m", verdict(Outcome::invalid, {}, false, "API_KEY_INVALID"), kT0, kWall);
-  auto t = pool.release(b, "m", verdict(Outcome::success), kT0, kWall);
-  CHECK(t.kind == gb::pool::Transition::none);
-  must_fail(pool.acquire("m", {}, kT0 + hours(1)));
-}
-
-TEST_CASE("release reports how long a 429 cools the key", "[pool]") {
-  KeyPool pool("g", Policy{}, keys(1));
-  Lease l = must_lease(pool.acquire("m", {}, kT0));
-  auto t = pool.release(l, "m", verdict(Outcome::rate_limited, seconds(7)), kT0, kWall);
-  CHECK(t.kind == gb::pool::Transition::cooled);
-  CHECK(t.cool_for == seconds(7));
+  p.max_failures = 9;
+  p.strategy = Strategy::least_busy;
+  KeyPool pool("gemini", p, specs(1));
+  CHECK(pool.policy().max_failures == 9);
+  CHECK(pool.policy().strategy == Strategy::least_busy);
 }

@@ -1,0 +1,491 @@
+// The store thread's cycle: wait for a deadline or for work; take what is queued under
+// the lock; then, without the lock, flush (one transaction), answer queries, and delete
+// at most one batch of old request rows. Pruning a large backlog therefore interleaves
+// with flushes and queries instead of holding them up.
+#include "store/store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <utility>
+
+#include "base/log.h"
+#include "store/db_file.h"
+#include "store/key_table.h"
+#include "store/request_log.h"
+#include "store/schema.h"
+
+namespace gb::store {
+
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+constexpr int64_t kPruneBatch = 1000;
+constexpr Duration kFirstPrune{5000};
+constexpr Duration kWarnEvery{10000};
+// The longest sleep; keeps time_point arithmetic far from overflow when nothing is due.
+constexpr Duration kMaxSleep{3600 * 1000};
+
+int64_t wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// At most one report per period; counts what it held back.
+class Throttle {
+ public:
+  // True when a report may go out now; *held gets the number held back since the last.
+  bool ready(Steady::time_point now, uint64_t* held) {
+    if (any_ && now - last_ < kWarnEvery) {
+      ++held_;
+      return false;
+    }
+    any_ = true;
+    last_ = now;
+    *held = std::exchange(held_, 0);
+    return true;
+  }
+
+ private:
+  bool any_ = false;
+  Steady::time_point last_;
+  uint64_t held_ = 0;
+};
+
+size_t early_flush_mark(const Options& o) {
+  return std::max<size_t>(1, o.max_pending_requests / 2);
+}
+
+}  // namespace
+
+struct Store::Impl {
+  using KeyId = std::pair<std::string, std::string>;  // (pool, hash)
+  struct Query {
+    RequestQuery q;
+    std::function<void(std::vector<RequestRow>)> done;
+  };
+  // What one cycle took from the queues.
+  struct Batch {
+    bool flush = false;
+    bool last = false;
+    Options opt;
+    std::vector<RequestRecord> requests;
+    std::vector<std::string> forget;
+    std::vector<std::function<void(bool)>> syncs;
+    std::vector<Query> queries;
+    std::vector<std::function<void(uint64_t)>> prunes;
+    bool retention_changed = false;
+  };
+
+  // The store thread's (before start(): the owner's).
+  Db db;
+  KeyTable keys;
+  RequestLog log;
+  KeySource source;
+  std::map<KeyId, pool::KeyChange> unwritten_keys;
+  std::set<std::string> unwritten_forgets;
+  Steady::time_point next_flush;
+  Steady::time_point next_prune;
+  bool pruning = false;
+  int64_t prune_cutoff_ms = 0;
+  uint64_t pruned_this_run = 0;
+  std::vector<std::function<void(uint64_t)>> prune_waiters;
+  Throttle write_warn;
+
+  // Shared, under mu.
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  Options opt;
+  std::vector<RequestRecord> pending;
+  std::vector<std::string> forget;
+  std::vector<std::function<void(bool)>> syncs;
+  std::vector<Query> queries;
+  std::vector<std::function<void(uint64_t)>> prunes;
+  bool retention_changed = false;
+  // The last flush failed: a full queue no longer triggers an early flush, which would
+  // spin on a disk that stays full; the next try is at the next flush interval.
+  bool backing_off = false;
+  bool started = false;
+  bool stopping = false;
+  bool stopped = false;  // set with the last take: later work is refused
+  Throttle drop_warn;
+  Counters counters;  // pending_requests is filled in by counters()
+
+  std::thread thread;
+
+  bool urgent() const {
+    return stopping || !syncs.empty() || !queries.empty() || !prunes.empty() || retention_changed ||
+           (!backing_off && pending.size() >= early_flush_mark(opt));
+  }
+  Batch wait_and_take();
+  void run();
+  void cycle(Batch& b);
+  bool flush(Batch& b);
+  int write(const std::vector<RequestRecord>& requests, std::string* err);
+  void requeue(std::vector<RequestRecord> failed);
+  void prune_step(Batch& b);
+  void end_prune(Steady::time_point now, const Options& o);
+};
+
+Store::Impl::Batch Store::Impl::wait_and_take() {
+  std::unique_lock lk(mu);
+  Steady::time_point now = Steady::now();
+  while (!urgent() && !pruning && now < next_flush && now < next_prune) {
+    cv.wait_until(lk, std::min({next_flush, next_prune, now + kMaxSleep}));
+    now = Steady::now();
+  }
+  Batch b;
+  b.last = stopping;
+  b.flush = urgent() || now >= next_flush;
+  b.opt = opt;
+  if (b.flush) {
+    b.requests.swap(pending);
+    b.forget.swap(forget);
+    b.syncs.swap(syncs);
+  }
+  b.queries.swap(queries);
+  b.prunes.swap(prunes);
+  b.retention_changed = std::exchange(retention_changed, false);
+  stopped = stopping;
+  return b;
+}
+
+void Store::Impl::run() {
+  for (;;) {
+    Batch b = wait_and_take();
+    cycle(b);
+    if (b.last) {
+      return;
+    }
+  }
+}
+
+void Store::Impl::cycle(Batch& b) {
+  if (b.flush) {
+    bool ok = flush(b);
+    next_flush = Steady::now() + b.opt.flush_interval;
+    for (auto& done : b.syncs) {
+      done(ok);
+    }
+  }
+  for (Query& q : b.queries) {
+    int rc = SQLITE_OK;
+    std::vector<RequestRow> rows = log.query(q.q, &rc);
+    if (rc != SQLITE_OK) {
+      LOG_WARN("store.query_failed").kv("err", db.error());
+    }
+    q.done(std::move(rows));
+  }
+  prune_step(b);
+}
+
+bool Store::Impl::flush(Batch& b) {
+  std::vector<pool::KeyChange> changes;
+  if (source) {
+    changes = source();
+  }
+  // Order of age: unwritten changes < forget_pool() calls < what the source just gave.
+  for (std::string& p : b.forget) {
+    auto it = unwritten_keys.lower_bound({p, ""});
+    while (it != unwritten_keys.end() && it->first.first == p) {
+      it = unwritten_keys.erase(it);
+    }
+    unwritten_forgets.insert(std::move(p));
+  }
+  for (pool::KeyChange& c : changes) {
+    KeyId id{c.record.pool, c.record.hash};
+    unwritten_keys.insert_or_assign(std::move(id), std::move(c));
+  }
+  if (unwritten_keys.empty() && unwritten_forgets.empty() && b.requests.empty()) {
+    return true;
+  }
+  std::string err;
+  if (write(b.requests, &err) == SQLITE_OK) {
+    std::lock_guard lk(mu);
+    backing_off = false;
+    counters.requests_written += b.requests.size();
+    counters.keys_written += unwritten_keys.size() + unwritten_forgets.size();
+    unwritten_keys.clear();
+    unwritten_forgets.clear();
+    return true;
+  }
+  uint64_t held = 0;
+  if (write_warn.ready(Steady::now(), &held)) {
+    LOG_WARN("store.write_failed")
+        .kv("err", err)
+        .kv("requests", b.requests.size())
+        .kv("keys", unwritten_keys.size() + unwritten_forgets.size())
+        .kv("suppressed", held)
+        .kv("retry", "next flush");
+  }
+  requeue(std::move(b.requests));
+  return false;
+}
+
+int Store::Impl::write(const std::vector<RequestRecord>& requests, std::string* err) {
+  Transaction tx(db);
+  int rc = tx.begin();
+  int64_t now = wall_ms();
+  // Deletions first: a pool's keys that came back after forget_pool() are newer.
+  for (auto it = unwritten_forgets.begin(); rc == SQLITE_OK && it != unwritten_forgets.end();
+       ++it) {
+    rc = keys.remove_pool(*it);
+  }
+  for (auto it = unwritten_keys.begin(); rc == SQLITE_OK && it != unwritten_keys.end(); ++it) {
+    const pool::KeyChange& c = it->second;
+    rc = c.removed ? keys.remove(c.record.pool, c.record.hash) : keys.write(c.record, now);
+  }
+  for (size_t i = 0; rc == SQLITE_OK && i < requests.size(); ++i) {
+    rc = log.insert(requests[i]);
+  }
+  if (rc == SQLITE_OK) {
+    rc = tx.commit();
+  }
+  if (rc != SQLITE_OK) {
+    *err = db.error();  // before the rollback replaces the message
+  }
+  return rc;
+}
+
+// Failed records go back ahead of the newer ones, within the bound; the rest are dropped.
+void Store::Impl::requeue(std::vector<RequestRecord> failed) {
+  std::lock_guard lk(mu);
+  size_t room =
+      opt.max_pending_requests > pending.size() ? opt.max_pending_requests - pending.size() : 0;
+  if (failed.size() > room) {
+    counters.requests_dropped += failed.size() - room;
+    failed.resize(room);
+  }
+  failed.insert(failed.end(), std::make_move_iterator(pending.begin()),
+                std::make_move_iterator(pending.end()));
+  pending.swap(failed);
+  counters.write_errors++;
+  backing_off = true;
+}
+
+void Store::Impl::prune_step(Batch& b) {
+  Steady::time_point now = Steady::now();
+  bool wanted = !b.prunes.empty() || b.retention_changed || (!pruning && now >= next_prune);
+  for (auto& w : b.prunes) {
+    prune_waiters.push_back(std::move(w));
+  }
+  if (wanted) {
+    if (b.opt.retention.count() <= 0) {
+      end_prune(now, b.opt);  // retention 0 keeps rows forever: end any run
+      return;
+    }
+    // A run in progress continues with the newer cutoff.
+    pruning = true;
+    prune_cutoff_ms = wall_ms() - b.opt.retention.count();
+  }
+  if (!pruning) {
+    return;
+  }
+  if (b.last) {
+    end_prune(now, b.opt);
+    return;
+  }
+  int64_t n = log.prune(prune_cutoff_ms, kPruneBatch);
+  if (n < 0) {
+    uint64_t held = 0;
+    if (write_warn.ready(now, &held)) {
+      LOG_WARN("store.prune_failed").kv("err", db.error()).kv("suppressed", held);
+    }
+    end_prune(now, b.opt);
+    return;
+  }
+  pruned_this_run += static_cast<uint64_t>(n);
+  {
+    std::lock_guard lk(mu);
+    counters.requests_pruned += static_cast<uint64_t>(n);
+  }
+  if (n < kPruneBatch) {
+    end_prune(now, b.opt);
+  }
+}
+
+void Store::Impl::end_prune(Steady::time_point now, const Options& o) {
+  if (pruned_this_run > 0) {
+    LOG_INFO("store.pruned").kv("requests", pruned_this_run).kv("before_ms", prune_cutoff_ms);
+  }
+  uint64_t n = std::exchange(pruned_this_run, 0);
+  pruning = false;
+  next_prune = now + std::min(o.prune_interval, kMaxSleep);
+  for (auto& w : std::exchange(prune_waiters, {})) {
+    w(n);
+  }
+}
+
+Store::Store(std::unique_ptr<Impl> impl, std::string path)
+    : impl_(std::move(impl)), path_(std::move(path)) {}
+
+Store::~Store() {
+  stop();
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& dir, Options opt) {
+  Result<OpenedDb> opened = open_db(dir, opt.busy_timeout);
+  if (!opened) {
+    return opened.error();
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->db = std::move(opened->db);
+  impl->opt = opt;
+  if (!impl->keys.prepare(impl->db) || !impl->log.prepare(impl->db)) {
+    return Error::make(Errc::io_error, Side::internal,
+                       opened->path + ": the schema does not match this gbd: " + impl->db.error());
+  }
+  LOG_INFO("store.opened")
+      .kv("file", opened->path)
+      .kv("schema", schema_version())
+      .kv("was", opened->found_version);
+  return std::unique_ptr<Store>(new Store(std::move(impl), std::move(opened->path)));
+}
+
+Result<std::vector<pool::KeyRecord>> Store::load_keys() {
+  {
+    std::lock_guard lk(impl_->mu);
+    if (impl_->started) {
+      return Error::make(Errc::internal, Side::internal,
+                         path_ + ": keys are loaded before the store starts");
+    }
+  }
+  int rc = SQLITE_OK;
+  std::vector<pool::KeyRecord> keys = impl_->keys.load(&rc);
+  if (rc != SQLITE_OK) {
+    return Error::make(Errc::io_error, Side::internal,
+                       path_ + ": cannot read keys: " + impl_->db.error());
+  }
+  return keys;
+}
+
+void Store::start(KeySource source) {
+  Impl& s = *impl_;
+  std::lock_guard lk(s.mu);
+  if (s.started || s.stopping) {
+    return;
+  }
+  s.started = true;
+  s.source = std::move(source);
+  Steady::time_point now = Steady::now();
+  s.next_flush = now + s.opt.flush_interval;
+  s.next_prune = now + std::min(kFirstPrune, s.opt.prune_interval);
+  s.thread = std::thread([&s] { s.run(); });
+}
+
+void Store::log_request(RequestRecord r) {
+  Impl& s = *impl_;
+  uint64_t held = 0;
+  size_t bound = 0;
+  bool warn = false;
+  bool stopped = false;
+  {
+    std::lock_guard lk(s.mu);
+    if (!s.opt.request_log) {
+      return;
+    }
+    bound = s.opt.max_pending_requests;
+    if (!s.stopped && s.pending.size() < bound) {
+      s.pending.push_back(std::move(r));
+      if (s.started && s.pending.size() == early_flush_mark(s.opt)) {
+        s.cv.notify_one();
+      }
+      return;
+    }
+    s.counters.requests_dropped++;
+    stopped = s.stopped;
+    warn = s.drop_warn.ready(Steady::now(), &held);
+  }
+  if (warn) {
+    LOG_WARN("store.request_dropped")
+        .kv("why", stopped ? "stopped" : "queue full")
+        .kv("max_pending", bound)
+        .kv("also_dropped", held);
+  }
+}
+
+void Store::forget_pool(std::string pool) {
+  std::lock_guard lk(impl_->mu);
+  if (!impl_->stopped) {
+    impl_->forget.push_back(std::move(pool));
+  }
+}
+
+void Store::sync(std::function<void(bool ok)> done) {
+  {
+    std::lock_guard lk(impl_->mu);
+    if (!impl_->stopped) {
+      impl_->syncs.push_back(std::move(done));
+      impl_->cv.notify_one();
+      return;
+    }
+  }
+  done(false);
+}
+
+void Store::query_requests(RequestQuery q, std::function<void(std::vector<RequestRow>)> done) {
+  {
+    std::lock_guard lk(impl_->mu);
+    if (!impl_->stopped) {
+      impl_->queries.push_back(Impl::Query{std::move(q), std::move(done)});
+      impl_->cv.notify_one();
+      return;
+    }
+  }
+  done({});
+}
+
+void Store::prune(std::function<void(uint64_t removed)> done) {
+  {
+    std::lock_guard lk(impl_->mu);
+    if (!impl_->stopped) {
+      impl_->prunes.push_back(std::move(done));
+      impl_->cv.notify_one();
+      return;
+    }
+  }
+  done(0);
+}
+
+void Store::set_options(const Options& opt) {
+  std::lock_guard lk(impl_->mu);
+  impl_->retention_changed |= impl_->opt.retention != opt.retention;
+  impl_->opt = opt;
+  impl_->cv.notify_one();
+}
+
+Counters Store::counters() const {
+  std::lock_guard lk(impl_->mu);
+  Counters c = impl_->counters;
+  c.pending_requests = impl_->pending.size();
+  return c;
+}
+
+void Store::stop() {
+  Impl& s = *impl_;
+  bool run_here = false;
+  {
+    std::lock_guard lk(s.mu);
+    if (s.stopping) {
+      return;
+    }
+    s.stopping = true;
+    run_here = !s.started;
+    s.cv.notify_one();
+  }
+  if (run_here) {
+    Impl::Batch b = s.wait_and_take();
+    s.cycle(b);
+  } else {
+    s.thread.join();
+  }
+  // Keeps the planner's statistics current for the next start; cheap when nothing changed.
+  s.db.exec("PRAGMA optimize");
+}
+
+}  // namespace gb::store
