@@ -77,11 +77,11 @@ struct Quota {
 struct Pool {
   std::string name;
   Provider provider = Provider::gemini;
-  std::string base_url;        // as written, or the provider's default
-  Origin origin;               // base_url parsed
-  std::vector<KeySpec> keys;   // config keys then keys_file keys, deduplicated by key
-                               // (the first one wins), order kept; never empty
-  std::string keys_file;       // resolved against the config file's directory; "" if unset
+  std::string base_url;       // as written, or the provider's default
+  Origin origin;              // base_url parsed
+  std::vector<KeySpec> keys;  // config keys then keys_file keys, deduplicated by key
+                              // (the first one wins), order kept; never empty
+  std::string keys_file;      // resolved against the config file's directory; "" if unset
   std::vector<std::string> models = {"*"};
   Strategy strategy = Strategy::round_robin;
   unsigned max_retries = 3;
@@ -92,14 +92,14 @@ struct Pool {
   // The model a probe asks for (models.get); "" probes with the models list. Only
   // letters, digits, '.', '_' and '-'. Defaults per provider: default_probe_model().
   std::string probe_model = "gemini-2.5-flash";
-  // A probe-enabled key grows from a small share of traffic to its full share over
-  // this time; 0 = full share at once.
+  // A key that a probe re-enabled grows from a small share of traffic to its full
+  // share over this time; 0 = full share at once.
   Duration ramp_up = std::chrono::seconds(60);
   // How long a request may wait for a key when every key for its model is cooling or
   // at a declared quota; 0 = answer at once.
   Duration queue_timeout{0};
-  unsigned queue_max = 100;     // requests waiting at once in this pool; more are answered at once
-  std::vector<Quota> quotas;    // sorted by model, no two with the same model
+  unsigned queue_max = 100;   // requests waiting at once in this pool; more are answered at once
+  std::vector<Quota> quotas;  // sorted by model, no two with the same model
   std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
   std::string proxy;  // always "" for now: a non-empty proxy is refused
 

@@ -85,9 +85,9 @@ std::optional<LineProblem> parse_line(std::string_view line, KeySpec* spec) {
       return LineProblem{pos, "weight is given twice"};
     }
     if (!parse_weight(word.substr(kWeight.size()), &spec->weight)) {
-      return LineProblem{pos + kWeight.size(),
-                         "weight must be a whole number from " + std::to_string(kMinKeyWeight) +
-                             " to " + std::to_string(kMaxKeyWeight)};
+      return LineProblem{pos + kWeight.size(), "weight must be a whole number from " +
+                                                   std::to_string(kMinKeyWeight) + " to " +
+                                                   std::to_string(kMaxKeyWeight)};
     }
     weighted = true;
     pos = word_end;

@@ -100,8 +100,8 @@ bool read_key_entry(const Item& it, const toml::node& e, KeySpec* out) {
   }
   const auto* t = e.as_table();
   if (t == nullptr) {
-    it.r.error(e, it.what() + " must hold only " + std::string(kKeyForms) + ", not " +
-                      type_phrase(e));
+    it.r.error(e,
+               it.what() + " must hold only " + std::string(kKeyForms) + ", not " + type_phrase(e));
     return false;
   }
   std::string label = "an entry of " + it.what();
@@ -192,16 +192,16 @@ void read_probe_model(const Item& it, PoolDraft& d) {
   }
   // The name goes into a request path unescaped, so only characters that need no escaping.
   auto plain = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   };
   if (model.size() > kMaxProbeModel) {
     it.fail("is longer than " + std::to_string(kMaxProbeModel) + " characters");
     return;
   }
   if (!std::all_of(model.begin(), model.end(), plain)) {
-    std::string message = "has \"" + model +
-                          "\", but a model name may hold only letters, digits, '.', '_' and '-'";
+    std::string message =
+        "has \"" + model + "\", but a model name may hold only letters, digits, '.', '_' and '-'";
     if (model.starts_with("models/")) {
       message += "; leave out \"models/\"";
     }

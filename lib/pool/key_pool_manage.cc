@@ -231,6 +231,13 @@ void KeyPool::reconfigure(Policy policy, const std::vector<KeySpec>& config_keys
         mark(s);
       }
     }
+    // Quota blocks were decided under the old limits; the next pick decides them again
+    // under the new ones (a raised rpd must not hold keys until Pacific midnight).
+    for (Slot& s : slots_) {
+      for (auto& [model, m] : s.models) {
+        m.quota_until = TimePoint{};
+      }
+    }
     for (auto& [model, lane] : lanes_) {
       if (rebuild) {
         WaitQueue waiters = std::move(lane.waiters);

@@ -131,12 +131,12 @@ std::string http_word(int status) {
 // project: every request made with this key gets the same answer.
 bool is_key_reason(std::string_view r) {
   static constexpr std::string_view kKeyReasons[] = {
-      "CONSUMER_SUSPENDED",    "CONSUMER_INVALID",
-      "SERVICE_DISABLED",      "BILLING_DISABLED",
-      "USER_PROJECT_DENIED",   "GCP_SUSPENDED",
-      "CREDENTIALS_MISSING",   "ACCOUNT_STATE_INVALID",
-      "ACCESS_TOKEN_EXPIRED",  "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
-      "SERVICE_NOT_VISIBLE",   "ACCESS_TOKEN_TYPE_UNSUPPORTED",
+      "CONSUMER_SUSPENDED",   "CONSUMER_INVALID",
+      "SERVICE_DISABLED",     "BILLING_DISABLED",
+      "USER_PROJECT_DENIED",  "GCP_SUSPENDED",
+      "CREDENTIALS_MISSING",  "ACCOUNT_STATE_INVALID",
+      "ACCESS_TOKEN_EXPIRED", "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+      "SERVICE_NOT_VISIBLE",  "ACCESS_TOKEN_TYPE_UNSUPPORTED",
   };
   if (starts_with(r, "API_KEY_")) {  // API_KEY_INVALID, _EXPIRED, _SERVICE_BLOCKED, ...
     return true;
@@ -222,8 +222,8 @@ Verdict classify_error(int status, const ErrorBody& e) {
     v.per_day = e.per_day;
     return v;
   }
-  bool key_refused = status == 401 || (status == 403 && is_key_403(e)) ||
-                     (status == 400 && names_key(e));
+  bool key_refused =
+      status == 401 || (status == 403 && is_key_403(e)) || (status == 400 && names_key(e));
   if (key_refused) {
     return make(Outcome::invalid, true, invalid_reason(status, e));
   }

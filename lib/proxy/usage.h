@@ -68,7 +68,7 @@ class UsageScanner {
   size_t matched_ = 0;   // in_string: bytes of "usageMetadata" matched so far
   bool escape_ = false;  // the previous byte in a string was a backslash
   bool object_in_string_ = false;
-  size_t depth_ = 0;     // in_object: open braces and brackets
+  size_t depth_ = 0;      // in_object: open braces and brackets
   bool keeping_ = false;  // in_object: still copying
   std::string copy_;
   Usage usage_;

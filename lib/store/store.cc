@@ -7,17 +7,18 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <map>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <utility>
 
 #include "base/log.h"
 #include "store/db_file.h"
+#include "store/key_backlog.h"
 #include "store/key_table.h"
 #include "store/request_log.h"
+#include "store/retention.h"
 #include "store/schema.h"
+#include "store/throttle.h"
 
 namespace gb::store {
 
@@ -25,9 +26,7 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
-constexpr int64_t kPruneBatch = 1000;
 constexpr Duration kFirstPrune{5000};
-constexpr Duration kWarnEvery{10000};
 // The longest sleep; keeps time_point arithmetic far from overflow when nothing is due.
 constexpr Duration kMaxSleep{3600 * 1000};
 
@@ -36,27 +35,6 @@ int64_t wall_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// At most one report per period; counts what it held back.
-class Throttle {
- public:
-  // True when a report may go out now; *held gets the number held back since the last.
-  bool ready(Steady::time_point now, uint64_t* held) {
-    if (any_ && now - last_ < kWarnEvery) {
-      ++held_;
-      return false;
-    }
-    any_ = true;
-    last_ = now;
-    *held = std::exchange(held_, 0);
-    return true;
-  }
-
- private:
-  bool any_ = false;
-  Steady::time_point last_;
-  uint64_t held_ = 0;
-};
-
 size_t early_flush_mark(const Options& o) {
   return std::max<size_t>(1, o.max_pending_requests / 2);
 }
@@ -64,7 +42,6 @@ size_t early_flush_mark(const Options& o) {
 }  // namespace
 
 struct Store::Impl {
-  using KeyId = std::pair<std::string, std::string>;  // (pool, hash)
   struct Query {
     RequestQuery q;
     std::function<void(std::vector<RequestRow>)> done;
@@ -87,15 +64,10 @@ struct Store::Impl {
   KeyTable keys;
   RequestLog log;
   KeySource source;
-  std::map<KeyId, pool::KeyChange> unwritten_keys;
-  std::set<std::string> unwritten_forgets;
+  KeyBacklog unwritten;
   Steady::time_point next_flush;
-  Steady::time_point next_prune;
-  bool pruning = false;
-  int64_t prune_cutoff_ms = 0;
-  uint64_t pruned_this_run = 0;
-  std::vector<std::function<void(uint64_t)>> prune_waiters;
   Throttle write_warn;
+  Retention retention{log, db, write_warn};
 
   // Shared, under mu.
   mutable std::mutex mu;
@@ -129,14 +101,13 @@ struct Store::Impl {
   int write(const std::vector<RequestRecord>& requests, std::string* err);
   void requeue(std::vector<RequestRecord> failed);
   void prune_step(Batch& b);
-  void end_prune(Steady::time_point now, const Options& o);
 };
 
 Store::Impl::Batch Store::Impl::wait_and_take() {
   std::unique_lock lk(mu);
   Steady::time_point now = Steady::now();
-  while (!urgent() && !pruning && now < next_flush && now < next_prune) {
-    cv.wait_until(lk, std::min({next_flush, next_prune, now + kMaxSleep}));
+  while (!urgent() && !retention.running() && now < next_flush && now < retention.next()) {
+    cv.wait_until(lk, std::min({next_flush, retention.next(), now + kMaxSleep}));
     now = Steady::now();
   }
   Batch b;
@@ -191,17 +162,12 @@ bool Store::Impl::flush(Batch& b) {
   }
   // Order of age: unwritten changes < forget_pool() calls < what the source just gave.
   for (std::string& p : b.forget) {
-    auto it = unwritten_keys.lower_bound({p, ""});
-    while (it != unwritten_keys.end() && it->first.first == p) {
-      it = unwritten_keys.erase(it);
-    }
-    unwritten_forgets.insert(std::move(p));
+    unwritten.forget_pool(std::move(p));
   }
   for (pool::KeyChange& c : changes) {
-    KeyId id{c.record.pool, c.record.hash};
-    unwritten_keys.insert_or_assign(std::move(id), std::move(c));
+    unwritten.add(std::move(c));
   }
-  if (unwritten_keys.empty() && unwritten_forgets.empty() && b.requests.empty()) {
+  if (unwritten.empty() && b.requests.empty()) {
     return true;
   }
   std::string err;
@@ -209,9 +175,8 @@ bool Store::Impl::flush(Batch& b) {
     std::lock_guard lk(mu);
     backing_off = false;
     counters.requests_written += b.requests.size();
-    counters.keys_written += unwritten_keys.size() + unwritten_forgets.size();
-    unwritten_keys.clear();
-    unwritten_forgets.clear();
+    counters.keys_written += unwritten.size();
+    unwritten.clear();
     return true;
   }
   uint64_t held = 0;
@@ -219,7 +184,7 @@ bool Store::Impl::flush(Batch& b) {
     LOG_WARN("store.write_failed")
         .kv("err", err)
         .kv("requests", b.requests.size())
-        .kv("keys", unwritten_keys.size() + unwritten_forgets.size())
+        .kv("keys", unwritten.size())
         .kv("suppressed", held)
         .kv("retry", "next flush");
   }
@@ -232,11 +197,12 @@ int Store::Impl::write(const std::vector<RequestRecord>& requests, std::string* 
   int rc = tx.begin();
   int64_t now = wall_ms();
   // Deletions first: a pool's keys that came back after forget_pool() are newer.
-  for (auto it = unwritten_forgets.begin(); rc == SQLITE_OK && it != unwritten_forgets.end();
-       ++it) {
+  for (auto it = unwritten.forgotten().begin();
+       rc == SQLITE_OK && it != unwritten.forgotten().end(); ++it) {
     rc = keys.remove_pool(*it);
   }
-  for (auto it = unwritten_keys.begin(); rc == SQLITE_OK && it != unwritten_keys.end(); ++it) {
+  for (auto it = unwritten.changes().begin(); rc == SQLITE_OK && it != unwritten.changes().end();
+       ++it) {
     const pool::KeyChange& c = it->second;
     rc = c.removed ? keys.remove(c.record.pool, c.record.hash) : keys.write(c.record, now);
   }
@@ -269,55 +235,16 @@ void Store::Impl::requeue(std::vector<RequestRecord> failed) {
 }
 
 void Store::Impl::prune_step(Batch& b) {
-  Steady::time_point now = Steady::now();
-  bool wanted = !b.prunes.empty() || b.retention_changed || (!pruning && now >= next_prune);
-  for (auto& w : b.prunes) {
-    prune_waiters.push_back(std::move(w));
+  for (auto& done : b.prunes) {
+    retention.request(std::move(done));
   }
-  if (wanted) {
-    if (b.opt.retention.count() <= 0) {
-      end_prune(now, b.opt);  // retention 0 keeps rows forever: end any run
-      return;
-    }
-    // A run in progress continues with the newer cutoff.
-    pruning = true;
-    prune_cutoff_ms = wall_ms() - b.opt.retention.count();
+  if (b.retention_changed) {
+    retention.restart();
   }
-  if (!pruning) {
-    return;
-  }
-  if (b.last) {
-    end_prune(now, b.opt);
-    return;
-  }
-  int64_t n = log.prune(prune_cutoff_ms, kPruneBatch);
-  if (n < 0) {
-    uint64_t held = 0;
-    if (write_warn.ready(now, &held)) {
-      LOG_WARN("store.prune_failed").kv("err", db.error()).kv("suppressed", held);
-    }
-    end_prune(now, b.opt);
-    return;
-  }
-  pruned_this_run += static_cast<uint64_t>(n);
-  {
+  uint64_t n = retention.step(Steady::now(), b.opt.retention, b.opt.prune_interval, b.last);
+  if (n > 0) {
     std::lock_guard lk(mu);
-    counters.requests_pruned += static_cast<uint64_t>(n);
-  }
-  if (n < kPruneBatch) {
-    end_prune(now, b.opt);
-  }
-}
-
-void Store::Impl::end_prune(Steady::time_point now, const Options& o) {
-  if (pruned_this_run > 0) {
-    LOG_INFO("store.pruned").kv("requests", pruned_this_run).kv("before_ms", prune_cutoff_ms);
-  }
-  uint64_t n = std::exchange(pruned_this_run, 0);
-  pruning = false;
-  next_prune = now + std::min(o.prune_interval, kMaxSleep);
-  for (auto& w : std::exchange(prune_waiters, {})) {
-    w(n);
+    counters.requests_pruned += n;
   }
 }
 
@@ -374,7 +301,7 @@ void Store::start(KeySource source) {
   s.source = std::move(source);
   Steady::time_point now = Steady::now();
   s.next_flush = now + s.opt.flush_interval;
-  s.next_prune = now + std::min(kFirstPrune, s.opt.prune_interval);
+  s.retention.schedule(now + std::min(kFirstPrune, s.opt.prune_interval));
   s.thread = std::thread([&s] { s.run(); });
 }
 

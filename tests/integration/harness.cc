@@ -157,6 +157,28 @@ MockStats Mock::stats() {
           raw.open - cost_.open};
 }
 
+void Mock::script(std::string_view key, std::string_view as) {
+  std::string target = "/_mock/script?key=" + std::string(key) + "&as=" + std::string(as);
+  std::string body = introspect("POST", target);
+  REQUIRE(body.find("\"ok\":true") != std::string::npos);
+}
+
+long Mock::key_requests(std::string_view key, std::string_view action) {
+  rapidjson::Document doc;
+  doc.Parse(introspect("GET", "/_mock/stats"));
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("keys") || !doc["keys"].IsObject()) {
+    return -1;
+  }
+  const auto& keys = doc["keys"];
+  auto k = keys.FindMember(rapidjson::Value(key.data(), static_cast<rapidjson::SizeType>(key.size())));
+  if (k == keys.MemberEnd() || !k->value.IsObject()) {
+    return 0;
+  }
+  auto a = k->value.FindMember(
+      rapidjson::Value(action.data(), static_cast<rapidjson::SizeType>(action.size())));
+  return a == k->value.MemberEnd() || !a->value.IsInt64() ? 0 : static_cast<long>(a->value.GetInt64());
+}
+
 SeenRequest Mock::last() {
   rapidjson::Document doc;
   doc.Parse(introspect("GET", "/_mock/last"));

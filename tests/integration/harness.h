@@ -224,6 +224,11 @@ class Mock {
   MockStats stats();
   SeenRequest last();
   void reset();
+  // From now on `key` behaves as the scenario of key `as` ("" makes it itself again).
+  void script(std::string_view key, std::string_view as);
+  // Requests the mock received with `key`, in all or for one action ("models.get",
+  // "generateContent", ...); 0 for a key it never saw, -1 when the stats are unreadable.
+  long key_requests(std::string_view key, std::string_view action = "requests");
   // A request straight to the mock, with `key` in x-goog-api-key.
   Response fetch(std::string_view method, std::string_view target, std::string_view key,
                  const Headers& headers = {}, std::string_view body = {}, Ms timeout = 5s);

@@ -235,8 +235,8 @@ Reply answer(const http::Request& req, const rapidjson::Value& doc, const Call& 
       return r;
     case ApiMethod::count_tokens: {
       const rapidjson::Value* inner = field(doc, "generateContentRequest");
-      r.body =
-          count_tokens_body(prompt_tokens(req, count_request_tokens(inner != nullptr ? *inner : doc)));
+      r.body = count_tokens_body(
+          prompt_tokens(req, count_request_tokens(inner != nullptr ? *inner : doc)));
       return r;
     }
     case ApiMethod::embed:

@@ -81,13 +81,13 @@ struct GenerationPlan {
   std::string response_id;
   uint64_t prompt_tokens = 1;
   TextSource text;
-  uint64_t chunks = 3;            // text events of a stream
-  uint64_t chunk_bytes = 0;       // 0: split the text into `chunks` near-equal pieces
-  std::string thought;            // non-empty: a thought part comes first
-  std::string function_name;      // non-empty: answer with a call instead of text
-  bool signature = false;         // put a thoughtSignature on the call (Gemini 3)
-  uint64_t max_output_bytes = 0;  // 0: no cap; else the text stops there with MAX_TOKENS
-  bool finish = true;             // false: no finishReason at all (a truncated stream)
+  uint64_t chunks = 3;             // text events of a stream
+  uint64_t chunk_bytes = 0;        // 0: split the text into `chunks` near-equal pieces
+  std::string thought;             // non-empty: a thought part comes first
+  std::string function_name;       // non-empty: answer with a call instead of text
+  bool signature = false;          // put a thoughtSignature on the call (Gemini 3)
+  uint64_t max_output_bytes = 0;   // 0: no cap; else the text stops there with MAX_TOKENS
+  bool finish = true;              // false: no finishReason at all (a truncated stream)
   uint64_t candidates_tokens = 0;  // the answer's candidatesTokenCount; 0: from the bytes
 
   bool capped() const { return max_output_bytes > 0 && max_output_bytes < text.size(); }

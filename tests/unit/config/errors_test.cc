@@ -325,8 +325,8 @@ TEST_CASE("queue, probe and ramp-up settings are checked", "[config]") {
        "did you mean \"queue_timeout\"?"},
       {"[pool.p]\nkeys = [\"k\"]\nquotas = 1\n", 3, 1, "did you mean \"quota\"?"},
   });
-  const std::string long_model = "[pool.p]\nkeys = [\"k\"]\nprobe_model = \"" +
-                                 std::string(129, 'm') + "\"\n";
+  const std::string long_model =
+      "[pool.p]\nkeys = [\"k\"]\nprobe_model = \"" + std::string(129, 'm') + "\"\n";
   check_one_error({"", 3, 15, "probe_model in [pool.p] is longer than 128 characters"},
                   long_model + kPool);
 }
@@ -371,9 +371,9 @@ TEST_CASE("quota tables are checked", "[config]") {
     check_one_error({"", c.line, c.column, c.message}, c.text + kPool);
   }
   // Each quota is checked on its own, and every mistake is reported.
-  auto errors = errors_of(text(
-      "[pool.p.quota.\"a\"]\nrpm = -1\n[pool.p.quota.\"b\"]\n[pool.p.quota.\"c\"]\nrpm = 1\n"
-      "[pool.p.quota.\"d\"]\nrpn = 1\n"));
+  auto errors = errors_of(
+      text("[pool.p.quota.\"a\"]\nrpm = -1\n[pool.p.quota.\"b\"]\n[pool.p.quota.\"c\"]\nrpm = 1\n"
+           "[pool.p.quota.\"d\"]\nrpn = 1\n"));
   INFO(describe(errors));
   std::vector<unsigned> lines;
   for (const ConfigError& e : errors) {

@@ -129,10 +129,8 @@ TEST_CASE("quota tables are read, sorted by model", "[config]") {
       "[pool.p.quota.\"gemini-*\"]\nrpm = 0\nrpd = 1000000000\n"
       "[pool.p.quota.\"gpt-4o\"]\nrpm = 10000000\n");
   const std::vector<Quota> expected = {
-      {"*", 0, 100'000'000'000, 0},
-      {"gemini-*", 0, 0, 1'000'000'000},
-      {"gemini-2.5-flash", 10, 0, 250},
-      {"gemini-2.5-pro", 5, 250000, 100},
+      {"*", 0, 100'000'000'000, 0},     {"gemini-*", 0, 0, 1'000'000'000},
+      {"gemini-2.5-flash", 10, 0, 250}, {"gemini-2.5-pro", 5, 250000, 100},
       {"gpt-4o", 10'000'000, 0, 0},
   };
   REQUIRE(p.quotas.size() == expected.size());
@@ -151,8 +149,7 @@ TEST_CASE("quota may also be written inline", "[config]") {
   CHECK(p.quotas[0] == Quota{"gemini-2.5-pro", 5, 0, 100});
 }
 
-TEST_CASE("quota_for: an exact name, else the longest glob, else the first by name",
-          "[config]") {
+TEST_CASE("quota_for: an exact name, else the longest glob, else the first by name", "[config]") {
   Pool p = pool_with(
       "[pool.p.quota.\"gemini-2.5-pro\"]\nrpm = 1\n"
       "[pool.p.quota.\"gemini-2.5-pro*\"]\nrpm = 2\n"  // longer than the exact name

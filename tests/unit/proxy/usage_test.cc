@@ -217,6 +217,14 @@ TEST_CASE("usageMetadata inside an answer's text does not count", "[proxy]") {
   mock::GenerationPlan p = echo_plan(text, 3);
   check_every_split(mock::generate_body(p), final_usage(p));
 
+  // One quote in a one-line event: the string ends at the real quote, not the escaped one.
+  for (const char* t : {"Echo: say \"hi", "Echo: \\", "Echo: \\\"usageMetadata\\\": {"}) {
+    INFO(t);
+    mock::GenerationPlan odd = echo_plan(t, 1);
+    odd.finish = false;  // a single event: text, then usage on the same line
+    check_every_split(stream(odd, mock::Framing::sse_crlf), final_usage(odd));
+  }
+
   // The text is the last thing in the answer (no real usage at all).
   check_every_split(
       R"({"candidates": [{"content": {"parts": [{"text": "\"usageMetadata\": {\"promptTokenCount\": 5}"}]}}]})",
@@ -278,8 +286,7 @@ TEST_CASE("a mid-stream error after events keeps their usage", "[proxy]") {
   mock::append_framed_event(p, 1, mock::Framing::sse_crlf, s);
   Usage after_two = scan({s});
   REQUIRE(after_two.found);
-  mock::append_framed_error(mock::unavailable_line(), false, mock::Framing::sse_crlf,
-                            s);
+  mock::append_framed_error(mock::unavailable_line(), false, mock::Framing::sse_crlf, s);
   check_every_split(s, after_two);
 }
 
@@ -332,8 +339,9 @@ TEST_CASE("a usageMetadata object too large to be real is dropped, later ones st
 
 TEST_CASE("garbage in, no crash, bounded memory", "[proxy]") {
   // Deterministic noise made of JSON's structural bytes and the key itself.
-  const std::string_view atoms[] = {"\"usageMetadata\"", ":", "{", "}", "[", "]", "\"", "\\",
-                                    "\n", " ", "\"promptTokenCount\": 5", ",", "\xff", "x"};
+  const std::string_view atoms[] = {
+      "\"usageMetadata\"",       ":", "{",    "}", "[", "]", "\"", "\\", "\n", " ",
+      "\"promptTokenCount\": 5", ",", "\xff", "x"};
   uint64_t x = 88172645463325252ull;
   std::string noise;
   while (noise.size() < (1 << 20)) {
