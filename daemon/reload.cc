@@ -18,11 +18,12 @@ void warn_restart_only(const config::Config& a, const config::Config& b) {
   if (la != lb || a.server.workers != b.server.workers || x.max_body != y.max_body ||
       x.max_header != y.max_header || x.max_connections != y.max_connections ||
       x.header_timeout != y.header_timeout || x.idle_timeout != y.idle_timeout ||
-      x.send_timeout != y.send_timeout) {
+      x.send_timeout != y.send_timeout || a.server.state_dir != b.server.state_dir) {
     LOG_WARN("reload.restart_needed")
         .kv("detail",
-            "listen, workers, max_body, max_header, max_connections, header_timeout "
-            "idle_timeout and send_timeout changes take effect at the next restart");
+            "listen, workers, state_dir, max_body, max_header, max_connections, "
+            "header_timeout, idle_timeout and send_timeout changes take effect at the next "
+            "restart");
   }
 }
 }  // namespace

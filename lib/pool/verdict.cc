@@ -187,11 +187,13 @@ bool names_key(const ErrorBody& e) {
 // or tuned model of another project ("Permission denied on resource …", "You do not have
 // permission to access …"). Disabling the key there would let one client disable the
 // whole pool, one retry at a time, with a request that fails on every key anyway; so such
-// a 403 goes back to the client and leaves the key alone. Only positive evidence counts
-// as "about the request": a Google error body that names no key problem. A 403 whose
-// body we cannot read keeps the table's default and disables the key.
+// a 403 goes back to the client and leaves the key alone. What decides is a Google error
+// body that names no key problem; a 403 that mentions an API key anywhere in its message
+// is taken as about the key (403 messages quote resource names, which have no spaces, so
+// a client cannot put those words there; a new wording of a key problem is still caught),
+// and a 403 whose body cannot be read keeps the table's default and disables the key.
 bool is_key_403(const ErrorBody& e) {
-  return names_key(e) || !e.readable();
+  return names_key(e) || contains(e.message, "API key") || !e.readable();
 }
 
 std::string invalid_reason(int status, const ErrorBody& e) {

@@ -7,8 +7,8 @@
 //   429, or error.status RESOURCE_EXHAUSTED rate_limited   cools          another key
 //   400 naming the key (API_KEY_INVALID)    invalid        disabled       another key
 //   401                                     invalid        disabled       another key
-//   403 naming the key, or unreadable       invalid        disabled       another key
-//   403 naming something else               client_error   untouched      to the client
+//   403 about the key, or unreadable        invalid        disabled       another key
+//   403 about what the request names        client_error   untouched      to the client
 //   other 4xx                               client_error   untouched      to the client
 //   5xx                                     failed         failures + 1   another key
 //   1xx, 3xx, < 100, > 599                  failed         failures + 1   another key
@@ -45,7 +45,8 @@ struct Verdict {
 // Classifies an HTTP answer from upstream (the table above). `body` is the error body as
 // received: it may be empty, truncated, not JSON, or a one-element JSON array wrapping the
 // error object; none of these crash, they only lose detail (a 429 with a junk body is still
-// rate_limited, without retry_after; a 403 with a junk body disables the key).
+// rate_limited, without retry_after; a 403 with a junk body disables the key). Why a
+// readable 403 that names no key problem leaves the key alone: see is_key_403 in the .cc.
 //
 // The reason of an invalid verdict is the body's ErrorInfo.reason ("API_KEY_INVALID",
 // "CONSUMER_SUSPENDED", "API_KEY_SERVICE_BLOCKED", "SERVICE_DISABLED", ...); else a word

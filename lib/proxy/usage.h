@@ -65,11 +65,11 @@ class UsageScanner {
   void finish_object();
 
   State state_ = State::between;
-  size_t matched_ = 0;   // in_string: bytes of "usageMetadata" matched so far
-  bool escape_ = false;  // the previous byte in a string was a backslash
-  bool object_in_string_ = false;
-  size_t depth_ = 0;      // in_object: open braces and brackets
-  bool keeping_ = false;  // in_object: still copying
+  size_t matched_ = 0;             // in_string: bytes of "usageMetadata" matched so far
+  bool escape_ = false;            // the previous byte in a string was a backslash
+  bool object_in_string_ = false;  // in_object: inside one of its strings
+  size_t depth_ = 0;               // in_object: open braces and brackets
+  bool keeping_ = false;           // in_object: still copying
   std::string copy_;
   Usage usage_;
 };

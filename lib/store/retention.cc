@@ -24,22 +24,21 @@ void Retention::request(Done done) {
   restart_ = true;
 }
 
-uint64_t Retention::step(Clock::time_point now, Duration retention, Duration interval,
-                         bool last) {
+void Retention::step(Clock::time_point now, Duration retention, Duration interval, bool last) {
   if (std::exchange(restart_, false) || (!running_ && now >= next_)) {
     if (retention.count() <= 0) {
       finish(now, interval);
-      return 0;
+      return;
     }
     running_ = true;
     cutoff_ms_ = wall_ms() - retention.count();
   }
   if (!running_) {
-    return 0;
+    return;
   }
   if (last) {
     finish(now, interval);
-    return 0;
+    return;
   }
   int64_t n = log_.prune(cutoff_ms_, kBatch);
   if (n < 0) {
@@ -48,13 +47,13 @@ uint64_t Retention::step(Clock::time_point now, Duration retention, Duration int
       LOG_WARN("store.prune_failed").kv("err", db_.error()).kv("suppressed", held);
     }
     finish(now, interval);
-    return 0;
+    return;
   }
   removed_ += static_cast<uint64_t>(n);
+  total_.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
   if (n < kBatch) {
     finish(now, interval);
   }
-  return static_cast<uint64_t>(n);
 }
 
 void Retention::finish(Clock::time_point now, Duration interval) {

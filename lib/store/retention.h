@@ -7,6 +7,7 @@
 // fewer rows than its size, and then calls back whoever asked.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -39,8 +40,10 @@ class Retention {
 
   // Starts a run if one is due, then deletes one batch. `retention` 0 keeps every row
   // (and ends a run); `last` (the store is stopping) ends any run without deleting.
-  // Returns the rows deleted by this call.
-  uint64_t step(Clock::time_point now, Duration retention, Duration interval, bool last);
+  void step(Clock::time_point now, Duration retention, Duration interval, bool last);
+
+  // Rows deleted since the store opened. Any thread; counted before callbacks run.
+  uint64_t removed_total() const { return total_.load(std::memory_order_relaxed); }
 
  private:
   void finish(Clock::time_point now, Duration interval);
@@ -53,6 +56,7 @@ class Retention {
   bool restart_ = false;
   int64_t cutoff_ms_ = 0;
   uint64_t removed_ = 0;  // in the current run
+  std::atomic<uint64_t> total_{0};
   std::vector<Done> waiters_;
 };
 

@@ -86,7 +86,7 @@ struct Store::Impl {
   bool stopping = false;
   bool stopped = false;  // set with the last take: later work is refused
   Throttle drop_warn;
-  Counters counters;  // pending_requests is filled in by counters()
+  Counters counters;  // counters() fills in pending_requests and requests_pruned
 
   std::thread thread;
 
@@ -241,11 +241,7 @@ void Store::Impl::prune_step(Batch& b) {
   if (b.retention_changed) {
     retention.restart();
   }
-  uint64_t n = retention.step(Steady::now(), b.opt.retention, b.opt.prune_interval, b.last);
-  if (n > 0) {
-    std::lock_guard lk(mu);
-    counters.requests_pruned += n;
-  }
+  retention.step(Steady::now(), b.opt.retention, b.opt.prune_interval, b.last);
 }
 
 Store::Store(std::unique_ptr<Impl> impl, std::string path)
@@ -390,6 +386,7 @@ Counters Store::counters() const {
   std::lock_guard lk(impl_->mu);
   Counters c = impl_->counters;
   c.pending_requests = impl_->pending.size();
+  c.requests_pruned = impl_->retention.removed_total();
   return c;
 }
 

@@ -44,7 +44,8 @@ struct Options {
   // the store thread flushes early.
   size_t max_pending_requests = 100000;
   // How long a write waits for a lock held by another connection (a backup, sqlite3
-  // opened by hand) before it counts as failed and is retried at the next flush.
+  // opened by hand) before it counts as failed and is retried at the next flush. Read
+  // by open() only.
   Duration busy_timeout{5000};
 };
 
@@ -91,13 +92,15 @@ class Store {
   void forget_pool(std::string pool);
 
   // Flushes now: pulls the source, writes, commits. done(true) runs on the store thread
-  // once the commit is durable, done(false) when the write failed (it will be retried).
+  // once committed, done(false) when the write failed (it will be retried). With WAL and
+  // synchronous=NORMAL a commit survives a crash of gbd; a power cut may undo the last
+  // ones.
   // Before start() it waits for start(); after stop() done(false) runs at once on the
   // calling thread.
   void sync(std::function<void(bool ok)> done);
 
   // Runs a listing on the store thread, after flushing what was queued before the call,
-  // so a query sees every record logged before it. Order and cursors: request_log.h.
+  // so a query sees every record logged before it. Order and cursors: request_query.h.
   // A failed query logs a warning and delivers no rows. After stop(): done({}) at once.
   void query_requests(RequestQuery q, std::function<void(std::vector<RequestRow>)> done);
 
@@ -105,7 +108,8 @@ class Store {
   // done(rows deleted) runs on the store thread when no old row is left (or at stop()).
   void prune(std::function<void(uint64_t removed)> done);
 
-  // New options on reload. A new retention is applied at once.
+  // New options on reload. A new retention starts a pruning run at once; a new
+  // flush_interval counts from the next flush; busy_timeout is not changed.
   void set_options(const Options& opt);
 
   Counters counters() const;

@@ -85,6 +85,10 @@ constexpr const char* kSuspended =
 constexpr const char* kServiceDisabled =
     R"({"error": {"code": 403, "message": "Generative Language API has not been used in project 123 before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/generativelanguage.googleapis.com/overview?project=123 then retry.", "status": "PERMISSION_DENIED", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED", "domain": "googleapis.com", "metadata": {"consumer": "projects/123", "service": "generativelanguage.googleapis.com"}}, {"@type": "type.googleapis.com/google.rpc.Help", "links": [{"description": "Google developers console API activation", "url": "https://console.developers.google.com/apis/api/generativelanguage.googleapis.com/overview?project=123"}]}]}})";
 
+// A key problem in words the classifier has no entry for.
+constexpr const char* kRevoked =
+    R"({"error": {"code": 403, "message": "The API key used for this request has been revoked.", "status": "PERMISSION_DENIED"}})";
+
 // 403s about what the request names (a file, a cached content, a tuned model of another
 // project): every key would get them.
 constexpr const char* kForbiddenFile =
@@ -276,6 +280,8 @@ TEST_CASE("DESIGN §6, 400 API_KEY_INVALID / 401 / 403 on the key: invalid, anot
        "CONSUMER_SUSPENDED"},
       {"403 service disabled", 403, kServiceDisabled, "", Outcome::invalid, kNoWait, false,
        "SERVICE_DISABLED"},
+      {"403 new wording about the key", 403, kRevoked, "", Outcome::invalid, kNoWait, false,
+       "PERMISSION_DENIED"},
       {"403 invalid key", 403, kInvalidKey, "", Outcome::invalid, kNoWait, false,
        "API_KEY_INVALID"},
       {"403 empty", 403, "", "", Outcome::invalid, kNoWait, false, "http_403"},

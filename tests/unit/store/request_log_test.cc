@@ -1,8 +1,5 @@
 #include "store/request_log.h"
 
-#include <algorithm>
-#include <thread>
-
 #include "store_test_util.h"
 
 using gb::store::listing_sql;
@@ -13,8 +10,6 @@ using gb::store::RequestRow;
 using namespace gb::store::test;
 
 namespace {
-
-constexpr int64_t kDay = 86'400'000;
 
 RequestRecord row(int64_t ts, std::string pool, std::string model, std::string key, int status,
                   std::string err = "") {

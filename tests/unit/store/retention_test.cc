@@ -80,7 +80,7 @@ TEST_CASE("retention runs by itself every prune_interval", "[store]") {
   CHECK(raw.column("SELECT model FROM requests") == std::vector<std::string>{"young"});
 }
 
-TEST_CASE("retention 0 keeps rows forever; a new retention applies at once", "[store]") {
+TEST_CASE("retention 0 keeps rows forever, and a new retention applies at once", "[store]") {
   TempDir tmp;
   Options opt = thirty_days();
   opt.retention = Duration(0);
