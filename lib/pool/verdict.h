@@ -36,7 +36,9 @@ struct Verdict {
   // How long the upstream asked us to wait: RetryInfo.retryDelay, else the Retry-After
   // header (seconds or an HTTP-date). Rounded up to whole milliseconds, at most one day.
   std::optional<Duration> retry_after;
-  bool per_day = false;  // a QuotaFailure violation whose quotaId contains "PerDay"
+  // A QuotaFailure violation whose quotaId contains "PerDay" (or whose quotaMetric ends
+  // in "_per_day"): the quota resets at Pacific midnight, whatever retryDelay says.
+  bool per_day = false;
   // Short machine word: "ok", "rate_limited", "API_KEY_INVALID", "PERMISSION_DENIED",
   // "CONSUMER_SUSPENDED", "http_500", "connect_timeout", ...
   std::string reason;
