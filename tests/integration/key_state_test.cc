@@ -338,3 +338,33 @@ TEST_CASE("the request log keeps one row per request, without keys or text",
   CHECK(bytes.find("fail503-a") == std::string::npos);
   CHECK(bytes.find("Hello") == std::string::npos);
 }
+
+TEST_CASE("a mixed pool learns each bad key once and wastes no request after",
+          "[integration][keys]") {
+  GbdConfig config = with_keys({"invalid-a", "ratelimit-60s-b", "perday-c", "flaky2-d", "ok-1"});
+  config.max_retries = 4;
+  Rig rig(config);
+  const int n = 20;
+  for (int i = 0; i < n; ++i) {
+    CHECK(rig.gbd.generate().status == 200);
+  }
+  // Each dead or rate-limited key was asked once; from then on it was passed over.
+  CHECK(rig.mock.key_requests("invalid-a", "generateContent") == 1);
+  CHECK(rig.mock.key_requests("ratelimit-60s-b", "generateContent") == 1);
+  CHECK(rig.mock.key_requests("perday-c", "generateContent") == 1);
+  // The flaky key failed twice (below max_failures) and then served its share.
+  CHECK(rig.mock.key_requests("flaky2-d", "generateContent") > 2);
+  long served = 0;
+  std::string flaky = gb::key_id("flaky2-d");
+  for (int i = 0; i < n; ++i) {
+    std::string t = rig.gbd.attempts(static_cast<size_t>(i));
+    CHECK(t.size() >= 12);
+    served += t.compare(t.size() - 12, 12, flaky + ":200") == 0;
+  }
+  CHECK(served == rig.mock.key_requests("flaky2-d", "generateContent") - 2);
+  KeyCounts c = health_counts(rig.gbd.port(), "gemini");
+  CHECK(c.disabled == 1);
+  CHECK(c.cooling == 2);
+  CHECK(c.active == 2);
+  CHECK(rig.gbd.keys_in_log().empty());
+}
