@@ -63,6 +63,11 @@ Policy KeyPool::policy() const {
   return policy_;
 }
 
+TimePoint KeyPool::monotonic(TimePoint now) {
+  latest_ = std::max(latest_, now);
+  return latest_;
+}
+
 void KeyPool::deliver(Deliveries& d) {
   for (auto& [waiter, lease] : d) {
     waiter->deliver(std::move(lease));
@@ -389,6 +394,7 @@ Acquired KeyPool::acquire(std::string_view model, const std::vector<uint32_t>& t
   Acquired result;
   {
     std::lock_guard lock(mu_);
+    now = monotonic(now);
     Lane& lane = lane_for(model, now);
     wake_due(lane, model, now);
     serve_waiters(lane, model, now, wall, d);
@@ -422,6 +428,7 @@ std::optional<TimePoint> KeyPool::poll(std::string_view model, TimePoint now, Wa
   std::optional<TimePoint> next;
   {
     std::lock_guard lock(mu_);
+    now = monotonic(now);
     Lane& lane = lane_for(model, now);
     wake_due(lane, model, now);
     serve_waiters(lane, model, now, wall, d);
@@ -447,6 +454,7 @@ Transition KeyPool::release(const Lease& lease, std::string_view model, const Ve
                             TimePoint now, WallTime wall, uint64_t tokens_in,
                             uint64_t tokens_out) {
   std::lock_guard lock(mu_);
+  now = monotonic(now);
   Transition t;
   if (lease.index >= slots_.size() || !slots_[lease.index].live ||
       slots_[lease.index].gen != lease.gen) {
@@ -587,29 +595,38 @@ void KeyPool::schedule_probe(uint32_t index, TimePoint at) {
   probes_.push({at, {index, slots_[index].gen}});
 }
 
+bool KeyPool::probe_current(const Wake& w) const {
+  auto [index, gen] = w.second;
+  if (index >= slots_.size()) {
+    return false;
+  }
+  const Slot& s = slots_[index];
+  return s.live && s.gen == gen && s.disabled && s.reason != "manual" && !s.probe_in_flight &&
+         s.next_probe == w.first;
+}
+
 std::vector<ProbeLease> KeyPool::due_probes(TimePoint now, size_t max) {
   std::lock_guard lock(mu_);
+  now = monotonic(now);
   std::vector<ProbeLease> out;
   while (!probes_.empty() && out.size() < max && probes_.top().first <= now) {
-    auto [when, who] = probes_.top();
+    Wake w = probes_.top();
     probes_.pop();
-    auto [index, gen] = who;
-    if (index >= slots_.size()) {
-      continue;
-    }
-    Slot& s = slots_[index];
-    if (!s.live || s.gen != gen || !s.disabled || s.reason == "manual" || s.probe_in_flight ||
-        s.next_probe != when) {
+    if (!probe_current(w)) {
       continue;  // stale: the key changed since this probe was scheduled
     }
+    Slot& s = slots_[w.second.first];
     s.probe_in_flight = true;
-    out.push_back(ProbeLease{index, gen, s.key, s.id});
+    out.push_back(ProbeLease{w.second.first, w.second.second, s.key, s.id});
   }
   return out;
 }
 
-std::optional<TimePoint> KeyPool::next_probe(TimePoint) const {
+std::optional<TimePoint> KeyPool::next_probe(TimePoint) {
   std::lock_guard lock(mu_);
+  while (!probes_.empty() && !probe_current(probes_.top())) {
+    probes_.pop();
+  }
   if (probes_.empty()) {
     return std::nullopt;
   }
@@ -622,6 +639,7 @@ Transition KeyPool::probe_done(const ProbeLease& p, const Verdict& v, TimePoint 
   Transition t;
   {
     std::lock_guard lock(mu_);
+    now = monotonic(now);
     if (p.index >= slots_.size() || !slots_[p.index].live || slots_[p.index].gen != p.gen) {
       return t;
     }

@@ -166,7 +166,8 @@ class KeyPool {
   // Lends a key for `model` that is neither disabled nor blocked for it, and not in
   // `tried` (positions this request already used). With `wait`, a request that finds
   // every key blocked and the soonest free before wait->deadline is queued instead
-  // (if the pool's queue has room). Keys that freed go to earlier waiters first.
+  // (if the pool's queue has room). Keys that freed go to earlier waiters first; a
+  // waiter may be handed a key it tried before, which has cooled down since.
   Acquired acquire(std::string_view model, const std::vector<uint32_t>& tried, TimePoint now,
                    WallTime wall, const WaitSpec* wait = nullptr);
 
@@ -198,7 +199,7 @@ class KeyPool {
   // probe_interval since they were disabled or last probed), at most `max`.
   std::vector<ProbeLease> due_probes(TimePoint now, size_t max);
   // When the next probe falls due; nullopt when no key waits for one.
-  std::optional<TimePoint> next_probe(TimePoint now) const;
+  std::optional<TimePoint> next_probe(TimePoint now);
   // A probe's answer: success (or a 429, which proves the key is accepted) re-enables
   // the key with a ramp-up; anything else keeps it disabled until the next probe.
   Transition probe_done(const ProbeLease& p, const Verdict& v, TimePoint now, WallTime wall);
@@ -281,6 +282,10 @@ class KeyPool {
   using Deliveries = std::vector<std::pair<std::shared_ptr<Waiter>, Lease>>;
 
   static void deliver(Deliveries& d);
+  // Callers read the clock before taking the lock, so two threads can arrive out of
+  // order by a few microseconds; the pool's own time never goes back, or a key whose
+  // wake-up already ran could be marked blocked again with nothing left to wake it.
+  TimePoint monotonic(TimePoint now);
   static bool blocked(const Slot& s, std::string_view model, TimePoint now);
   static TimePoint blocked_until(const Slot& s, std::string_view model);
   static KeyState state_of(const Slot& s, TimePoint now);
@@ -308,6 +313,7 @@ class KeyPool {
   void disable(uint32_t index, std::string reason, TimePoint now);
   void enable(uint32_t index, TimePoint now, bool ramp);
   void schedule_probe(uint32_t index, TimePoint at);
+  bool probe_current(const Wake& w) const;  // the entry still describes a due probe
   Duration backoff(unsigned n);
   double share_of(const Slot& s, TimePoint now) const;
   uint32_t add_slot(const std::string& key, unsigned weight);
@@ -327,6 +333,7 @@ class KeyPool {
   std::vector<uint32_t> dirty_;
   std::vector<KeyChange> removed_;
   size_t waiting_ = 0;
+  TimePoint latest_{};
   std::mt19937_64 rng_;
 };
 

@@ -104,6 +104,7 @@ std::vector<AddResult> KeyPool::add_runtime_keys(const std::vector<std::string>&
   std::vector<AddResult> out;
   {
     std::lock_guard lock(mu_);
+    now = monotonic(now);
     for (const std::string& k : keys) {
       AddResult r{key_id(k), key_mask(k), false};
       if (!k.empty() && by_key_.count(k) == 0) {
@@ -133,6 +134,7 @@ void KeyPool::reset(const std::vector<uint32_t>& indexes, TimePoint now, WallTim
   Deliveries d;
   {
     std::lock_guard lock(mu_);
+    now = monotonic(now);
     for (uint32_t i : indexes) {
       if (i >= slots_.size() || !slots_[i].live) {
         continue;
@@ -174,6 +176,7 @@ void KeyPool::set_manual(uint32_t index, bool disabled, TimePoint now, WallTime 
   Deliveries d;
   {
     std::lock_guard lock(mu_);
+    now = monotonic(now);
     if (index >= slots_.size() || !slots_[index].live) {
       return;
     }
@@ -198,6 +201,7 @@ void KeyPool::reconfigure(Policy policy, const std::vector<KeySpec>& config_keys
   Deliveries d;
   {
     std::lock_guard lock(mu_);
+    now = monotonic(now);
     bool rebuild = policy.strategy != policy_.strategy;
     policy_ = std::move(policy);
     std::unordered_map<std::string_view, unsigned> wanted;

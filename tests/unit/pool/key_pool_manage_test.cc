@@ -30,8 +30,8 @@ std::set<std::string> removed_hashes(const std::vector<KeyChange>& changes) {
 }  // namespace
 
 TEST_CASE("match: by id, whole key, hash, hash prefix, mask prefix", "[pool]") {
-  std::vector<KeySpec> ks = {{"AIzaFirstKey-aaaaaaa1111"}, {"AIzaSecondKy-bbbbbbb2222"},
-                             {"XYZ-third-key-ccccc3333"}};
+  std::vector<KeySpec> ks = {
+      {"AIzaFirstKey-aaaaaaa1111"}, {"AIzaSecondKy-bbbbbbb2222"}, {"XYZ-third-key-ccccc3333"}};
   KeyPool pool("gemini", Policy{}, ks);
   const std::string k = ks[1].key;
   const std::string hash = gb::key_hash(k);
@@ -44,13 +44,13 @@ TEST_CASE("match: by id, whole key, hash, hash prefix, mask prefix", "[pool]") {
       {k, {1}},
       {hash, {1}},
       {hash.substr(0, 12), {1}},
-      {gb::key_mask(k), {1}},      // "AIza…2222"
-      {"AIza", {0, 1}},            // a mask prefix two keys share: ambiguous
+      {gb::key_mask(k), {1}},  // "AIza…2222"
+      {"AIza", {0, 1}},        // a mask prefix two keys share: ambiguous
       {"XYZ-", {2}},
       {"", {}},
       {"no-such-key", {}},
-      {hash.substr(0, 6), {}},     // too short a hash prefix names nothing
-      {k.substr(0, 12), {}},       // a prefix of the secret is no selector
+      {hash.substr(0, 6), {}},  // too short a hash prefix names nothing
+      {k.substr(0, 12), {}},    // a prefix of the secret is no selector
   };
   for (const auto& c : cases) {
     INFO("selector " << c.selector);
@@ -81,7 +81,7 @@ TEST_CASE("runtime keys: added, reported when already there", "[pool]") {
   CHECK(used.size() == 3);  // the new key serves in turn
 }
 
-TEST_CASE("runtime keys: removing one; config keys cannot be", "[pool]") {
+TEST_CASE("runtime keys can be removed but config keys cannot", "[pool]") {
   KeyPool pool("gemini", Policy{}, specs(2));
   pool.add_runtime_keys({kRuntime}, kT0, kWall);
   pool.take_changes(kT0, kWall);
@@ -129,12 +129,12 @@ TEST_CASE("reset clears cooldowns, failures and disabling of the keys named", "[
   Policy p;
   p.cooldown = seconds(30);
   KeyPool pool("gemini", p, specs(4));
-  attempt(pool, "pro", limited());                                   // 0
-  attempt(pool, "pro", invalid());                                   // 1
-  attempt(pool, "pro", verdict(Outcome::failed));                    // 2
-  attempt(pool, "pro", limited(seconds(100)));                       // 3
-  Now t = Now{}.after(seconds(34));  // key 0's first cooldown (30 s ± 10%) is over
-  attempt(pool, "pro", limited(), t);  // key 0 again: its streak is at 2 (60 s)
+  attempt(pool, "pro", limited());                 // 0
+  attempt(pool, "pro", invalid());                 // 1
+  attempt(pool, "pro", verdict(Outcome::failed));  // 2
+  attempt(pool, "pro", limited(seconds(100)));     // 3
+  Now t = Now{}.after(seconds(34));                // key 0's first cooldown (30 s ± 10%) is over
+  attempt(pool, "pro", limited(), t);              // key 0 again: its streak is at 2 (60 s)
   CHECK(cooling_left(pool, key_at(0), "pro", t.now) >= seconds(54));
 
   pool.reset({0, 1, 2, 77}, t.now, t.wall);  // an unknown position is ignored
@@ -147,7 +147,8 @@ TEST_CASE("reset clears cooldowns, failures and disabling of the keys named", "[
   CHECK(k1.share == 1.0);  // an operator's reset: no ramp-up
   CHECK(must_view(pool, key_at(2), t.now).consecutive_failures == 0);
   CHECK(must_view(pool, key_at(3), t.now).state == KeyState::cooling);  // not named
-  CHECK(pool.due_probes(kT0 + hours(1), 10).empty());  // key 1 needs no probe now
+  CHECK(pool.due_probes(t.now, 10).empty());  // key 1 needs no probe now
+  CHECK(pool.next_probe(t.now) == std::nullopt);
 
   // The 429 streak starts over.
   Lease l = must_lease(pool.acquire("pro", {1, 2, 3}, t.now, t.wall));
@@ -210,9 +211,9 @@ TEST_CASE("reconfigure keeps surviving keys' state, drops gone ones, adds new on
   Policy p;
   p.max_failures = 3;
   KeyPool pool("gemini", p, specs(4));
-  attempt(pool, "pro", limited(seconds(60)));       // 0: cooling
-  attempt(pool, "pro", invalid());                  // 1: disabled
-  attempt(pool, "pro", verdict(Outcome::failed));   // 2: one failure
+  attempt(pool, "pro", limited(seconds(60)));                           // 0: cooling
+  attempt(pool, "pro", invalid());                                      // 1: disabled
+  attempt(pool, "pro", verdict(Outcome::failed));                       // 2: one failure
   Lease gone = must_lease(pool.acquire("pro", {0, 1, 2}, kT0, kWall));  // 3, in flight
   REQUIRE(gone.index == 3);
   pool.take_changes(kT0, kWall);
@@ -314,6 +315,5 @@ TEST_CASE("reconfigure applies the new policy to later outcomes", "[pool]") {
   pool.reconfigure(p, specs(1), kT0, kWall);
   CHECK(pool.policy().max_failures == 2);
   Lease l = must_lease(pool.acquire("m", {}, kT0, kWall));
-  CHECK(pool.release(l, "m", verdict(Outcome::failed), kT0, kWall).kind ==
-        Transition::disabled);
+  CHECK(pool.release(l, "m", verdict(Outcome::failed), kT0, kWall).kind == Transition::disabled);
 }

@@ -175,9 +175,9 @@ TEST_CASE("export and restore into a fresh pool give the same snapshot", "[pool]
     REQUIRE(l.index == static_cast<uint32_t>(i));
     a.release(l, model, v, t.now, t.wall, in, out);
   };
-  outcome(0, "pro", limited(seconds(600)), 100, 0);                  // cooling for pro
-  outcome(0, "flash", limited(seconds(300)), 5, 1);                  // and for flash
-  outcome(1, "pro", invalid("API_KEY_INVALID"));                     // disabled
+  outcome(0, "pro", limited(seconds(600)), 100, 0);                    // cooling for pro
+  outcome(0, "flash", limited(seconds(300)), 5, 1);                    // and for flash
+  outcome(1, "pro", invalid("API_KEY_INVALID"));                       // disabled
   outcome(2, "pro", verdict(Outcome::failed, {}, false, "http_502"));  // two failures
   outcome(2, "pro", verdict(Outcome::failed, {}, false, "http_503"));
   outcome(3, "pro", invalid());  // probed back below: ramping
@@ -191,7 +191,7 @@ TEST_CASE("export and restore into a fresh pool give the same snapshot", "[pool]
   a.set_manual(4, true, t.now, t.wall);  // parked
   outcome(5, "pro", ok(), 40, 60);
   outcome(6, "lite", ok(), 1, 1);  // the runtime key
-  t.advance(seconds(20));  // some of the cooldowns and of the ramp-up went by
+  t.advance(seconds(20));          // some of the cooldowns and of the ramp-up went by
   fold(db, a.take_changes(t.now, t.wall));
 
   // Another process: its steady clock started elsewhere, the wall clock is the same.

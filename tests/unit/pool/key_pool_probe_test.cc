@@ -33,7 +33,7 @@ TEST_CASE("probe: due after probe_interval, one at a time, back on success", "[p
   CHECK(due[0].key == key_at(0));
   CHECK(due[0].id == gb::key_id(key_at(0)));
   // In flight: not offered again, and no other key waits for one.
-  CHECK(pool.due_probes(kT0 + hours(1), 10).empty());
+  CHECK(pool.due_probes(kT0 + seconds(60), 10).empty());
   CHECK(pool.next_probe(kT0 + seconds(60)) == std::nullopt);
   // Still disabled while the probe runs.
   CHECK(must_view(pool, key_at(0), kT0 + seconds(60)).state == KeyState::disabled);
@@ -41,8 +41,8 @@ TEST_CASE("probe: due after probe_interval, one at a time, back on success", "[p
 
   // A failed probe: the next one after probe_interval again.
   Now fail = Now{}.after(seconds(61));
-  Transition t = pool.probe_done(due[0], verdict(Outcome::failed, {}, false, "http_500"),
-                                 fail.now, fail.wall);
+  Transition t =
+      pool.probe_done(due[0], verdict(Outcome::failed, {}, false, "http_500"), fail.now, fail.wall);
   CHECK(t.kind == Transition::none);
   KeyView kv = must_view(pool, key_at(0), fail.now);
   CHECK(kv.state == KeyState::disabled);
@@ -71,8 +71,8 @@ TEST_CASE("probe: a 429 answer proves the key is accepted", "[pool]") {
   attempt(pool, "m", invalid());
   auto due = pool.due_probes(kT0 + seconds(60), 10);
   REQUIRE(due.size() == 1);
-  Transition t = pool.probe_done(due[0], limited(seconds(5)), kT0 + seconds(60),
-                                 kWall + seconds(60));
+  Transition t =
+      pool.probe_done(due[0], limited(seconds(5)), kT0 + seconds(60), kWall + seconds(60));
   CHECK(t.kind == Transition::enabled);
   CHECK(must_view(pool, key_at(0), kT0 + seconds(60)).state == KeyState::active);
 }
@@ -82,8 +82,8 @@ TEST_CASE("probe: an invalid answer keeps the key disabled with the new reason",
   attempt(pool, "m", invalid("API_KEY_INVALID"));
   auto due = pool.due_probes(kT0 + seconds(60), 10);
   REQUIRE(due.size() == 1);
-  Transition t = pool.probe_done(due[0], invalid("API_KEY_EXPIRED"), kT0 + seconds(60),
-                                 kWall + seconds(60));
+  Transition t =
+      pool.probe_done(due[0], invalid("API_KEY_EXPIRED"), kT0 + seconds(60), kWall + seconds(60));
   CHECK(t.kind == Transition::none);
   CHECK(must_view(pool, key_at(0), kT0 + seconds(60)).reason == "API_KEY_EXPIRED");
   CHECK(pool.next_probe(kT0 + seconds(60)) == kT0 + seconds(120));
@@ -124,9 +124,10 @@ TEST_CASE("probe: probe_interval 0 never probes", "[pool]") {
 
 TEST_CASE("probe: due_probes hands out at most max, soonest first", "[pool]") {
   KeyPool pool("gemini", probing(), specs(4));
-  attempt(pool, "m", invalid(), Now{}.after(seconds(3)));  // key 0, due at 63 s
-  attempt(pool, "m", invalid(), Now{}.after(seconds(1)));  // key 1, due at 61 s
-  attempt(pool, "m", invalid(), Now{}.after(seconds(2)));  // key 2, due at 62 s
+  // Disabled out of position order, so that "soonest first" is not "lowest index first".
+  attempt(pool, "m", invalid(), Now{}.after(seconds(1)), {0});  // key 1, due at 61 s
+  attempt(pool, "m", invalid(), Now{}.after(seconds(2)), {0});  // key 2, due at 62 s
+  attempt(pool, "m", invalid(), Now{}.after(seconds(3)), {3});  // key 0, due at 63 s
   CHECK(pool.next_probe(kT0) == kT0 + seconds(61));
   auto first = pool.due_probes(kT0 + seconds(100), 2);
   REQUIRE(first.size() == 2);
@@ -178,8 +179,8 @@ TEST_CASE("probe: never two in flight for one key", "[pool]") {
   CHECK(pool.due_probes(answer.now + seconds(59), 10).empty());
   auto again = pool.due_probes(answer.now + seconds(60), 10);
   REQUIRE(again.size() == 1);
-  CHECK(pool.probe_done(again[0], ok(), answer.now + seconds(60), answer.wall + seconds(60))
-            .kind == Transition::enabled);
+  CHECK(pool.probe_done(again[0], ok(), answer.now + seconds(60), answer.wall + seconds(60)).kind ==
+        Transition::enabled);
 }
 
 TEST_CASE("probe: a probe of a key that left changes nothing", "[pool]") {

@@ -63,7 +63,7 @@ TEST_CASE("rpm is per key: the other keys go on serving", "[pool]") {
 
 TEST_CASE("a quota-blocked pool names the soonest key to free", "[pool]") {
   KeyPool pool("gemini", quota_policy(rpm(1)), specs(2));
-  CHECK(take(pool, "pro", Now{}) == 0);                   // bucket [0, 10): frees at 70 s
+  CHECK(take(pool, "pro", Now{}) == 0);                     // bucket [0, 10): frees at 70 s
   CHECK(take(pool, "pro", Now{}.after(seconds(15))) == 1);  // bucket [10, 20): at 80 s
   Now t = Now{}.after(seconds(20));
   NoKey no = must_fail(pool.acquire("pro", {}, t.now, t.wall));
@@ -166,4 +166,18 @@ TEST_CASE("a raised rpd applies at once, not at midnight", "[pool]") {
   // The day's count survived the reload: the fifth request was the last.
   NoKey no = must_fail(pool.acquire("pro", {}, t.now, t.wall));
   CHECK(no.retry_after == hours(12) - seconds(1));
+}
+
+TEST_CASE("reset lifts a quota block and the window decides again at the next pick", "[pool]") {
+  KeyPool pool("gemini", quota_policy(rpm(1)), specs(1));
+  CHECK(take(pool, "pro") == 0);
+  must_fail(pool.acquire("pro", {}, kT0, kWall));
+  CHECK(must_view(pool, key_at(0)).state == KeyState::cooling);
+  pool.reset_all(kT0 + seconds(1), kWall + seconds(1));
+  KeyView kv = must_view(pool, key_at(0), kT0 + seconds(1));
+  CHECK(kv.state == KeyState::active);
+  CHECK(kv.cooling.empty());
+  // The upstream still counts the minute's request: the key blocks again when picked.
+  NoKey no = must_fail(pool.acquire("pro", {}, kT0 + seconds(1), kWall + seconds(1)));
+  CHECK(no.retry_after == seconds(69));
 }

@@ -187,7 +187,7 @@ class Run {
                    : cooling      ? KeyState::cooling
                                   : KeyState::active;
       CHECK(view[k].state == s);
-      ++(s == KeyState::active ? want.active
+      ++(s == KeyState::active    ? want.active
          : s == KeyState::cooling ? want.cooling
                                   : want.disabled);
       requests += view[k].requests;

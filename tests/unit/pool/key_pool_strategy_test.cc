@@ -1,8 +1,8 @@
 // Which key serves next: round robin, least busy, weighted, `tried` exclusions, and the
 // ramp-up of a key a probe brought back. Statistical checks use fixed seeds and
 // tolerances several standard deviations wide.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <map>
 #include <random>
 #include <set>
@@ -211,8 +211,8 @@ TEST_CASE("a probed-back key ramps up from 10% to its full share", "[pool]") {
     Duration after;
     double share;
   };
-  const Case cases[] = {{seconds(0), 0.1},   {seconds(20), 0.4},   {seconds(30), 0.55},
-                        {seconds(59), 0.985}, {seconds(60), 1.0},   {hours(1), 1.0}};
+  const Case cases[] = {{seconds(0), 0.1},    {seconds(20), 0.4}, {seconds(30), 0.55},
+                        {seconds(59), 0.985}, {seconds(60), 1.0}, {hours(1), 1.0}};
   for (const auto& c : cases) {
     INFO("after " << c.after.count());
     KeyView kv = must_view(pool, key_at(2), back.now + c.after);
@@ -239,8 +239,8 @@ TEST_CASE("a ramping key gets a small share of picks, growing with time", "[pool
       Duration after;
       double lo, hi;  // hits of the ramping key / mean hits of the others
     };
-    const Case cases[] = {{seconds(0), 0.06, 0.14}, {seconds(50), 0.45, 0.62},
-                          {seconds(100), 0.93, 1.07}};
+    const Case cases[] = {
+        {seconds(0), 0.06, 0.14}, {seconds(50), 0.45, 0.62}, {seconds(100), 0.93, 1.07}};
     for (const auto& c : cases) {
       std::vector<int> h = hits(pool, "m", 20000, back.after(c.after));
       double others = 0;

@@ -30,9 +30,13 @@ TEST_CASE("tried keys are skipped", "[pool]") {
     std::optional<uint32_t> want;
   };
   const Case cases[] = {
-      {{}, 0},     {{0}, 1},         {{0, 1}, 2},
-      {{1, 2}, 0}, {{2, 0, 99}, 1},  // a position the pool does not have is ignored
-      {{0, 1, 2}, std::nullopt},     {{1, 1, 0, 2}, std::nullopt},
+      {{}, 0},
+      {{0}, 1},
+      {{0, 1}, 2},
+      {{1, 2}, 0},
+      {{2, 0, 99}, 1},  // a position the pool does not have is ignored
+      {{0, 1, 2}, std::nullopt},
+      {{1, 1, 0, 2}, std::nullopt},
   };
   for (const auto& c : cases) {
     KeyPool pool("gemini", Policy{}, specs(3));
@@ -118,7 +122,7 @@ TEST_CASE("retry_after is honoured to the millisecond", "[pool]") {
     Duration retry_after;  // NoKey's, when not usable
   };
   const Case cases[] = {
-      {Duration(0), false, seconds(3)},     {Duration(1464), false, seconds(1)},
+      {Duration(0), false, seconds(3)},    {Duration(1464), false, seconds(1)},
       {Duration(1465), false, seconds(1)},  // 999 ms left rounds up to 1 s
       {Duration(2463), false, seconds(1)},  // 1 ms left is still at least 1 s
       {Duration(2464), true, {}},
@@ -374,8 +378,8 @@ TEST_CASE("all keys cooling gives the soonest retry_after", "[pool]") {
   // Once the soonest frees, the next one is named.
   Now later = Now{}.after(seconds(8));
   CHECK(take(pool, "m", later) == 1);
-  pool.release(must_lease(pool.acquire("m", {}, later.now, later.wall)), "m",
-               limited(seconds(100)), later.now, later.wall);
+  pool.release(must_lease(pool.acquire("m", {}, later.now, later.wall)), "m", limited(seconds(100)),
+               later.now, later.wall);
   no = must_fail(pool.acquire("m", {}, later.now, later.wall));
   CHECK(no.all_cooling);
   CHECK(no.retry_after == seconds(32));
@@ -511,4 +515,20 @@ TEST_CASE("policy() returns the policy in force", "[pool]") {
   KeyPool pool("gemini", p, specs(1));
   CHECK(pool.policy().max_failures == 9);
   CHECK(pool.policy().strategy == Strategy::least_busy);
+}
+
+TEST_CASE("a call with an older clock reading cannot strand a key that already woke", "[pool]") {
+  // Threads read the clock before the lock, so calls can arrive slightly out of order.
+  Policy p;
+  p.strategy = Strategy::least_busy;  // releases refresh the key in every model's lane
+  KeyPool pool("gemini", p, specs(1));
+  attempt(pool, "a", limited(seconds(10)));  // cooling for "a" until kT0 + 10 s
+  Lease b = must_lease(pool.acquire("b", {}, kT0, kWall));
+  Now woke = Now{}.after(seconds(11));
+  Lease a = must_lease(pool.acquire("a", {}, woke.now, woke.wall));  // woke up for "a"
+  pool.release(a, "a", ok(), woke.now, woke.wall);
+  // A release stamped before the wake-up, as a slower thread would send it.
+  pool.release(b, "b", ok(), kT0 + seconds(9), kWall + seconds(9));
+  Now later = Now{}.after(seconds(12));
+  CHECK(must_lease(pool.acquire("a", {}, later.now, later.wall)).index == 0);
 }

@@ -163,8 +163,8 @@ TEST_CASE("wait: freed keys go to tokens in turn, FIFO within a token", "[pool]"
   CHECK(take(pool, "m") == 0);  // the minute's request: blocked until +70 s
   Inbox inbox;
   std::vector<std::shared_ptr<Waiter>> ws;
-  for (auto [name, token] : {std::pair{"a1", "A"}, {"a2", "A"}, {"a3", "A"}, {"b1", "B"},
-                             {"c1", "C"}, {"b2", "B"}}) {
+  for (auto [name, token] :
+       {std::pair{"a1", "A"}, {"a2", "A"}, {"a3", "A"}, {"b1", "B"}, {"c1", "C"}, {"b2", "B"}}) {
     ws.push_back(waiter(inbox, name, token));
     must_queue(wait_for(pool, "m", ws.back(), hours(1)));
   }

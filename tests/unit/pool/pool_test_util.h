@@ -105,8 +105,9 @@ inline uint32_t take(KeyPool& pool, std::string_view model, Now t = {},
 }
 
 // Acquires for `model` and releases at once with `v`; returns the position used.
-inline uint32_t attempt(KeyPool& pool, std::string_view model, const Verdict& v, Now t = {}) {
-  Lease l = must_lease(pool.acquire(model, {}, t.now, t.wall));
+inline uint32_t attempt(KeyPool& pool, std::string_view model, const Verdict& v, Now t = {},
+                        const std::vector<uint32_t>& tried = {}) {
+  Lease l = must_lease(pool.acquire(model, tried, t.now, t.wall));
   pool.release(l, model, v, t.now, t.wall);
   return l.index;
 }
@@ -146,8 +147,9 @@ inline uint32_t index_of(const KeyPool& pool, const std::string& key) {
   return m[0];
 }
 
-// Disables key `i` with an invalid verdict and brings it back through a successful probe
-// at `t`; returns nothing, the key then ramps up from `t`.
+// Disables `key` with an invalid verdict at `disabled_at` and brings it back through a
+// successful probe at `t`, from which it ramps up. Needs positions 0..size()-1 all live
+// and `t` at least probe_interval after `disabled_at`.
 inline void probe_back(KeyPool& pool, const std::string& key, Now disabled_at, Now t) {
   uint32_t i = index_of(pool, key);
   // A lease of exactly this key: every other key is tried.

@@ -557,7 +557,7 @@ TEST_CASE("Retry-After: delay-seconds and the three HTTP-date forms", "[pool]") 
   }
 }
 
-TEST_CASE("a Retry-After date counts down with the clock; seconds do not", "[pool]") {
+TEST_CASE("a Retry-After date counts down with the clock but seconds do not", "[pool]") {
   using gb::pool::parse_retry_after;
   const char* date = "Sun, 08 Mar 2026 09:31:30 GMT";
   CHECK(parse_retry_after(date, kNow + seconds(80)) == Duration(9750));

@@ -11,8 +11,8 @@
 
 #include "pool/key_pool.h"  // Lease, which a Waiter is handed
 
-using gb::pool::WaitQueue;
 using gb::pool::Waiter;
+using gb::pool::WaitQueue;
 
 namespace {
 
