@@ -244,9 +244,7 @@ void KeyPool::reconfigure(Policy policy, const std::vector<KeySpec>& config_keys
     }
     for (auto& [model, lane] : lanes_) {
       if (rebuild) {
-        WaitQueue waiters = std::move(lane.waiters);
-        build_lane(model, lane, now);
-        lane.waiters = std::move(waiters);
+        build_lane(model, lane, now);  // waiters and cursor stay
       } else {
         lane.quota = policy_.quota_for ? policy_.quota_for(model) : QuotaLimits{};
         for (uint32_t i = 0; i < slots_.size(); ++i) {
@@ -324,9 +322,7 @@ void KeyPool::restore(const std::vector<KeyRecord>& records, TimePoint now, Wall
                               [this](uint32_t i) { return !slots_[i].dirty; }),
                dirty_.end());
   for (auto& [model, lane] : lanes_) {
-    WaitQueue waiters = std::move(lane.waiters);
     build_lane(model, lane, now);
-    lane.waiters = std::move(waiters);
   }
 }
 
