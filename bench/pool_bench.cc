@@ -26,6 +26,7 @@ using gb::pool::KeyPool;
 using gb::pool::Policy;
 using gb::pool::QuotaLimits;
 using gb::pool::Strategy;
+using gb::pool::strategy_name;
 using gb::pool::TimePoint;
 using gb::pool::WallTime;
 
@@ -45,18 +46,6 @@ const char* scenario_name(Scenario s) {
       return "quotas";
     case Scenario::rpm_bound:
       return "rpm=1 bound";
-  }
-  return "?";
-}
-
-const char* strategy_name(Strategy s) {
-  switch (s) {
-    case Strategy::round_robin:
-      return "round_robin";
-    case Strategy::least_busy:
-      return "least_busy";
-    case Strategy::weighted:
-      return "weighted";
   }
   return "?";
 }

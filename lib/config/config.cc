@@ -83,6 +83,10 @@ const Pool* Config::pool_for_model(std::string_view model) const {
 }
 
 const Quota* Pool::quota_for(std::string_view model) const {
+  return find_quota(quotas, model);
+}
+
+const Quota* find_quota(const std::vector<Quota>& quotas, std::string_view model) {
   const Quota* best = nullptr;
   for (const Quota& q : quotas) {
     if (q.model == model) {

@@ -109,6 +109,9 @@ struct Pool {
   const Quota* quota_for(std::string_view model) const;
 };
 
+// The quota rule of Pool::quota_for over any list sorted by model.
+const Quota* find_quota(const std::vector<Quota>& quotas, std::string_view model);
+
 struct Log {
   gb::log::Level level = gb::log::Level::info;
   bool requests = true;

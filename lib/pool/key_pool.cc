@@ -29,6 +29,18 @@ Duration ceil_to_seconds(Duration d) {
 
 }  // namespace
 
+const char* strategy_name(Strategy s) {
+  switch (s) {
+    case Strategy::round_robin:
+      return "round_robin";
+    case Strategy::least_busy:
+      return "least_busy";
+    case Strategy::weighted:
+      return "weighted";
+  }
+  return "round_robin";
+}
+
 const char* key_state_name(KeyState s) {
   switch (s) {
     case KeyState::active:

@@ -47,6 +47,9 @@ using TimePoint = Clock::time_point;
 
 enum class Strategy { round_robin, least_busy, weighted };
 
+// "round_robin", "least_busy", "weighted": the config's words.
+const char* strategy_name(Strategy s);
+
 struct Policy {
   Strategy strategy = Strategy::round_robin;
   unsigned max_failures = 3;  // consecutive failures that disable a key; 0 never disables

@@ -34,11 +34,9 @@ pool::Policy policy_of(const config::Pool& p) {
   policy.queue_max = p.queue_max;
   if (!p.quotas.empty()) {
     // The pool outlives this config, so the lookup keeps its own copy of the quotas.
-    auto holder = std::make_shared<config::Pool>();
-    holder->quotas = p.quotas;
-    policy.quota_for = [holder](std::string_view model) {
+    policy.quota_for = [quotas = p.quotas](std::string_view model) {
       pool::QuotaLimits q;
-      if (const config::Quota* d = holder->quota_for(model)) {
+      if (const config::Quota* d = config::find_quota(quotas, model)) {
         q.rpm = d->rpm;
         q.tpm = d->tpm;
         q.rpd = d->rpd;
