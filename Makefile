@@ -3,7 +3,7 @@ SHELL := /bin/bash
 
 PACKAGES := build-essential cmake ninja-build pkg-config ca-certificates openssl \
 	libuv1-dev node-llhttp libmbedtls-dev libtomlplusplus-dev libcli11-dev \
-	libsqlite3-dev catch2 rapidjson-dev mandoc wrk curl
+	libsqlite3-dev catch2 rapidjson-dev mandoc wrk curl systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 JOBS ?= $(shell nproc)
 CMAKE_GEN := -G Ninja

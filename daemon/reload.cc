@@ -1,69 +1,47 @@
 #include "daemon/reload.h"
 
-#include "base/log.h"
-#include "config/config.h"
 #include "daemon/preflight.h"
-#include "store/store.h"
 
 namespace gb::daemon {
 
-namespace {
-// Listeners, workers and the client-side limits are read when the workers start.
-void warn_restart_only(const config::Config& a, const config::Config& b) {
-  std::vector<std::string> la, lb;
-  for (const auto& l : a.server.listen) la.push_back(l.text);
-  for (const auto& l : b.server.listen) lb.push_back(l.text);
-  const config::Limits& x = a.limits;
-  const config::Limits& y = b.limits;
-  if (la != lb || a.server.workers != b.server.workers || x.max_body != y.max_body ||
-      x.max_header != y.max_header || x.max_connections != y.max_connections ||
-      x.header_timeout != y.header_timeout || x.idle_timeout != y.idle_timeout ||
-      x.send_timeout != y.send_timeout || a.server.state_dir != b.server.state_dir) {
-    LOG_WARN("reload.restart_needed")
-        .kv("detail",
-            "listen, workers, state_dir, max_body, max_header, max_connections, "
-            "header_timeout, idle_timeout and send_timeout changes take effect at the next "
-            "restart");
-  }
-}
-}  // namespace
-
-bool reload(const std::string& path, proxy::Runtime& rt) {
+ConfigCheck check_config(const std::string& path) {
+  ConfigCheck out;
   auto loaded = config::load_file(path);
   if (auto* errs = std::get_if<std::vector<config::ConfigError>>(&loaded)) {
-    for (const auto& e : *errs) {
-      LOG_ERROR("config.error")
-          .kv("where", e.file + ":" + std::to_string(e.line) + ":" + std::to_string(e.column))
-          .kv("detail", e.message);
-    }
-    LOG_ERROR("reload.refused").kv("config", path).kv("errors", errs->size());
-    return false;
+    out.errors = std::move(*errs);
+    return out;
   }
   auto cfg = std::get<std::shared_ptr<const config::Config>>(loaded);
-  auto problems = preflight(*cfg);
-  if (!problems.empty()) {
-    for (const auto& p : problems) {
-      LOG_ERROR("config.error").kv("detail", p);
-    }
-    LOG_ERROR("reload.refused").kv("config", path).kv("errors", problems.size());
-    return false;
+  for (std::string& p : preflight(*cfg)) {
+    out.errors.push_back(config::ConfigError{path, 0, 0, std::move(p)});
   }
-  auto old = rt.current();
-  warn_restart_only(*old->config, *cfg);
-  // Surviving pools keep their key pool, reconfigured in place: every key keeps its
-  // state (cooldowns, disabled keys, counters); removed keys leave, new keys start active.
-  auto next = proxy::make_snapshot(cfg, old.get());
-  if (old->store != nullptr) {
-    for (const auto& [name, keys] : old->pools) {
-      if (cfg->find_pool(name) == nullptr) {
-        old->store->forget_pool(name);
-      }
-    }
+  if (out.errors.empty()) {
+    out.config = std::move(cfg);
   }
-  log::set_level(cfg->log.level);
-  rt.swap(std::move(next));
-  LOG_INFO("reload.done").kv("config", path).kv("pools", cfg->pools.size());
-  return true;
+  return out;
+}
+
+std::vector<std::string> restart_only_changes(const config::Config& a, const config::Config& b) {
+  std::vector<std::string> out;
+  // Workers and the server-side limits are read when a worker starts; the state
+  // database and the control socket are opened once.
+  auto check = [&out](bool changed, const char* name) {
+    if (changed) {
+      out.push_back(name);
+    }
+  };
+  check(a.server.workers != b.server.workers, "workers");
+  check(a.server.state_dir != b.server.state_dir, "state_dir");
+  check(a.server.control_socket != b.server.control_socket, "control_socket");
+  const config::Limits& x = a.limits;
+  const config::Limits& y = b.limits;
+  check(x.max_body != y.max_body, "max_body");
+  check(x.max_header != y.max_header, "max_header");
+  check(x.max_connections != y.max_connections, "max_connections");
+  check(x.header_timeout != y.header_timeout, "header_timeout");
+  check(x.idle_timeout != y.idle_timeout, "idle_timeout");
+  check(x.send_timeout != y.send_timeout, "send_timeout");
+  return out;
 }
 
 }  // namespace gb::daemon

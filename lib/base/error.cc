@@ -44,6 +44,22 @@ const char* errc_name(Errc c) {
       return "all_keys_cooling";
     case Errc::no_pool:
       return "no_pool";
+    case Errc::unknown_command:
+      return "unknown_command";
+    case Errc::version_unsupported:
+      return "version_unsupported";
+    case Errc::permission_denied:
+      return "permission_denied";
+    case Errc::ambiguous_key:
+      return "ambiguous_key";
+    case Errc::key_in_config:
+      return "key_in_config";
+    case Errc::line_too_long:
+      return "line_too_long";
+    case Errc::too_many_clients:
+      return "too_many_clients";
+    case Errc::shutting_down:
+      return "shutting_down";
     case Errc::config_invalid:
       return "config_invalid";
     case Errc::io_error:

@@ -35,6 +35,15 @@ enum class Errc {
   no_key_available,
   all_keys_cooling,
   no_pool,
+  // control socket (gbctl)
+  unknown_command,
+  version_unsupported,
+  permission_denied,
+  ambiguous_key,
+  key_in_config,
+  line_too_long,
+  too_many_clients,
+  shutting_down,
   // internal and startup
   config_invalid,
   io_error,

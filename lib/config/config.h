@@ -49,6 +49,13 @@ struct Limits {
   Duration upstream_timeout = std::chrono::seconds(600);
   Duration stream_idle_timeout = std::chrono::seconds(120);
   Duration send_timeout = std::chrono::seconds(60);
+  // After TERM or INT, how long requests and streams in flight may run before they are
+  // cut; 0 cuts at once. Read when the signal arrives.
+  Duration shutdown_grace = std::chrono::seconds(30);
+  // A control connection that sends nothing for this long is closed (not while it
+  // follows a stream).
+  Duration control_idle_timeout = std::chrono::seconds(60);
+  unsigned control_clients = 64;  // control connections open at once
 };
 
 struct Clients {

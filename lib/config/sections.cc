@@ -71,6 +71,15 @@ constexpr Field<Limits> kLimitsFields[] = {
     {"upstream_timeout", [](const Item& it, Limits& l) { it.duration(&l.upstream_timeout); }},
     {"stream_idle_timeout", [](const Item& it, Limits& l) { it.duration(&l.stream_idle_timeout); }},
     {"send_timeout", [](const Item& it, Limits& l) { it.duration(&l.send_timeout); }},
+    {"shutdown_grace",
+     [](const Item& it, Limits& l) {
+       it.duration(&l.shutdown_grace, true, std::chrono::hours(1));
+     }},
+    {"control_idle_timeout",
+     [](const Item& it, Limits& l) {
+       it.duration(&l.control_idle_timeout, false, std::chrono::hours(1));
+     }},
+    {"control_clients", [](const Item& it, Limits& l) { it.uint(&l.control_clients, 1, 1024); }},
 };
 
 constexpr size_t kMinTokenLength = 8;

@@ -16,8 +16,8 @@ HttpServer::HttpServer(uv::Loop& loop, ServerOptions opts,
     : loop_(loop), opts_(std::move(opts)), tls_(std::move(tls)) {}
 
 HttpServer::~HttpServer() {
-  for (uv_tcp_t* l : listeners_) {
-    uv::close_and_delete(l);
+  for (const Listener& l : listeners_) {
+    uv::close_and_delete(l.tcp);
   }
   // Connections are deleted by the loop's deferred-delete queue; they must not call back.
   for (ServerConn* c : std::vector<ServerConn*>(conns_.begin(), conns_.end())) {
@@ -26,7 +26,7 @@ HttpServer::~HttpServer() {
   }
 }
 
-Result<uint16_t> HttpServer::listen(const sockaddr* addr, bool reuseport) {
+Result<uint16_t> HttpServer::listen(const sockaddr* addr, bool reuseport, uint64_t tag) {
   auto* tcp = new uv_tcp_t;
   int rc = uv_tcp_init_ex(loop_.get(), tcp, addr->sa_family);
   if (rc != 0) {
@@ -61,7 +61,7 @@ Result<uint16_t> HttpServer::listen(const sockaddr* addr, bool reuseport) {
   sockaddr_storage bound;
   int len = sizeof bound;
   uv_tcp_getsockname(tcp, reinterpret_cast<sockaddr*>(&bound), &len);
-  listeners_.push_back(tcp);
+  listeners_.push_back({tcp, tag});
   uint16_t port = bound.ss_family == AF_INET6
                       ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
                       : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
@@ -110,12 +110,32 @@ void HttpServer::accept_one(uv_stream_t* server) {
     tls = net::TlsSession::server(tls_);
   }
   auto* conn = new ServerConn(*this, tcp, std::move(tls));
+  for (const Listener& l : listeners_) {
+    if (reinterpret_cast<uv_stream_t*>(l.tcp) == server) {
+      conn->set_listener(l.tag);
+    }
+  }
   conn->start();
 }
 
+void HttpServer::close_listeners(uint64_t tag) {
+  std::erase_if(listeners_, [tag](const Listener& l) {
+    if (l.tag == tag) {
+      uv::close_and_delete(l.tcp);
+      return true;
+    }
+    return false;
+  });
+  for (ServerConn* c : std::vector<ServerConn*>(conns_.begin(), conns_.end())) {
+    if (c->listener() == tag) {
+      c->close_when_idle();
+    }
+  }
+}
+
 void HttpServer::shutdown() {
-  for (uv_tcp_t* l : listeners_) {
-    uv::close_and_delete(l);
+  for (const Listener& l : listeners_) {
+    uv::close_and_delete(l.tcp);
   }
   listeners_.clear();
   for (ServerConn* c : std::vector<ServerConn*>(conns_.begin(), conns_.end())) {

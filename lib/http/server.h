@@ -29,8 +29,12 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and listens; returns the bound port (useful with port 0).
-  Result<uint16_t> listen(const sockaddr* addr, bool reuseport);
+  // Binds and listens; returns the bound port (useful with port 0). Connections accepted
+  // on it carry `tag`, so that close_listeners() can find them.
+  Result<uint16_t> listen(const sockaddr* addr, bool reuseport, uint64_t tag = 0);
+  // Stops accepting on the listeners with `tag` (a listen address removed by a reload);
+  // their idle connections close now, busy ones after their current response.
+  void close_listeners(uint64_t tag);
   // Stops accepting; idle connections close now, busy ones after their current response.
   void shutdown();
   // Cuts every remaining connection.
@@ -49,7 +53,11 @@ class HttpServer {
   uv::Loop& loop_;
   ServerOptions opts_;
   std::shared_ptr<net::TlsServerContext> tls_;
-  std::vector<uv_tcp_t*> listeners_;
+  struct Listener {
+    uv_tcp_t* tcp;
+    uint64_t tag;
+  };
+  std::vector<Listener> listeners_;
   std::unordered_set<ServerConn*> conns_;
   uint64_t last_refusal_log_ms_ = 0;
 };

@@ -86,6 +86,7 @@ struct ServerStats {
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> open{0};
   std::atomic<uint64_t> refused{0};
+  std::atomic<uint64_t> requests{0};  // requests handed to the handler
 };
 
 // What every connection of one server shares; owned by the server, outlives its connections.
@@ -112,6 +113,9 @@ class ServerConn : public net::StreamOwner, public uv::Deletable {
   void terminate();
   // The server is being destroyed before this connection's deferred delete.
   void detach() { server_ = nullptr; }
+  // The tag of the listener that accepted it (HttpServer::listen).
+  void set_listener(uint64_t tag) { listener_ = tag; }
+  uint64_t listener() const { return listener_; }
 
  private:
   friend class Exchange;
@@ -156,6 +160,7 @@ class ServerConn : public net::StreamOwner, public uv::Deletable {
   std::string inbuf_;  // unparsed bytes (pipelined requests wait here)
   size_t inbuf_off_ = 0;
   std::unique_ptr<Exchange> ex_;  // the request being parsed or answered
+  uint64_t listener_ = 0;
   bool dispatched_ = false;       // ex_ was handed to the handler
   bool closing_ = false;          // close after the current response
   bool dead_ = false;

@@ -128,6 +128,7 @@ struct Counts {
 
 // One key as gbctl shows it: id and mask only, never the key.
 struct KeyView {
+  uint32_t index = 0;  // position, as match() returns it
   std::string id;
   std::string hash;
   std::string mask;

@@ -406,11 +406,13 @@ std::vector<KeyView> KeyPool::snapshot(TimePoint now) const {
   std::lock_guard lock(mu_);
   std::vector<KeyView> out;
   out.reserve(by_key_.size());
-  for (const Slot& s : slots_) {
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    const Slot& s = slots_[i];
     if (!s.live) {
       continue;
     }
     KeyView kv;
+    kv.index = i;
     kv.id = s.id;
     kv.hash = s.hash;
     kv.mask = s.mask;

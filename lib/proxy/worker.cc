@@ -72,8 +72,19 @@ Worker::~Worker() {
   join();
 }
 
-Result<uint16_t> Worker::listen(const sockaddr* addr) {
-  return server_->listen(addr, true);
+Result<uint16_t> Worker::listen(const sockaddr* addr, uint64_t tag) {
+  if (stopping_) {
+    return Error::make(Errc::shutting_down, Side::internal, "the worker is stopping");
+  }
+  return server_->listen(addr, true, tag);
+}
+
+void Worker::close_listeners(uint64_t tag) {
+  server_->close_listeners(tag);
+}
+
+bool Worker::post(std::function<void()> fn) {
+  return mailbox_->post(std::move(fn));
 }
 
 void Worker::start(std::function<void()> on_exit) {
@@ -193,6 +204,7 @@ void Worker::log_access(http::Exchange& ex, int status, Errc err, std::string_vi
 }
 
 void Worker::handle(http::Exchange& ex) {
+  rt_.server_stats.requests.fetch_add(1, std::memory_order_relaxed);
   const http::Request& req = ex.request();
   Route route = match_route(req.method, req.path());
   switch (route.kind) {

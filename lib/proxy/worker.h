@@ -25,8 +25,15 @@ class Worker {
   Worker(unsigned index, Runtime& rt);
   ~Worker();
 
-  // Before start(): binds a listener on this worker's loop (SO_REUSEPORT).
-  Result<uint16_t> listen(const sockaddr* addr);
+  // Binds a listener on this worker's loop (SO_REUSEPORT), tagged for close_listeners().
+  // Before start(), or on the worker's thread (through post()).
+  Result<uint16_t> listen(const sockaddr* addr, uint64_t tag = 0);
+  // On the worker's thread: stops accepting on the tagged listeners; their connections
+  // finish their current request and close.
+  void close_listeners(uint64_t tag);
+  // Any thread, after start(): runs fn on the worker's thread. False once the loop is
+  // ending: fn will never run.
+  bool post(std::function<void()> fn);
   // Runs the loop on a new thread; on_exit runs on that thread when the loop has ended.
   void start(std::function<void()> on_exit = nullptr);
   // Thread-safe: stop accepting and drain, cutting what is left after grace_ms. A second

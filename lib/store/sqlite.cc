@@ -46,12 +46,16 @@ void Stmt::reset() {
 }
 
 std::string Stmt::text(int col) const {
+  return std::string(text_view(col));
+}
+
+std::string_view Stmt::text_view(int col) const {
   const unsigned char* p = sqlite3_column_text(s_, col);
   if (p == nullptr) {
     return {};
   }
-  return std::string(reinterpret_cast<const char*>(p),
-                     static_cast<size_t>(sqlite3_column_bytes(s_, col)));
+  return std::string_view(reinterpret_cast<const char*>(p),
+                          static_cast<size_t>(sqlite3_column_bytes(s_, col)));
 }
 
 Db& Db::operator=(Db&& o) noexcept {

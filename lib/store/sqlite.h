@@ -55,6 +55,8 @@ class Stmt {
   int64_t int64(int col) const { return sqlite3_column_int64(s_, col); }
   double real(int col) const { return sqlite3_column_double(s_, col); }
   std::string text(int col) const;
+  // No copy, for values folded rather than kept: valid until the next step() or reset().
+  std::string_view text_view(int col) const;
   bool is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
 
  private:

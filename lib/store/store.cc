@@ -16,6 +16,7 @@
 #include "store/key_backlog.h"
 #include "store/key_table.h"
 #include "store/request_log.h"
+#include "store/request_stats.h"
 #include "store/retention.h"
 #include "store/schema.h"
 #include "store/throttle.h"
@@ -39,6 +40,22 @@ size_t early_flush_mark(const Options& o) {
   return std::max<size_t>(1, o.max_pending_requests / 2);
 }
 
+// Logs a failed aggregate read and names the file in the error gbctl will show.
+template <typename T>
+Result<T> named(Result<T> r, const std::string& path, const char* query) {
+  if (r) {
+    return r;
+  }
+  LOG_WARN("store.query_failed").kv("query", query).kv("err", r.error().context);
+  Error e = r.error();
+  e.context = path + ": " + e.context;
+  return e;
+}
+
+Error stopped(const std::string& path) {
+  return Error::make(Errc::internal, Side::internal, path + ": the store has stopped");
+}
+
 }  // namespace
 
 struct Store::Impl {
@@ -55,6 +72,7 @@ struct Store::Impl {
     std::vector<std::string> forget;
     std::vector<std::function<void(bool)>> syncs;
     std::vector<Query> queries;
+    std::vector<std::function<void()>> reads;
     std::vector<std::function<void(uint64_t)>> prunes;
     bool retention_changed = false;
   };
@@ -63,6 +81,7 @@ struct Store::Impl {
   Db db;
   KeyTable keys;
   RequestLog log;
+  RequestStats stats;
   KeySource source;
   KeyBacklog unwritten;
   Steady::time_point next_flush;
@@ -77,6 +96,7 @@ struct Store::Impl {
   std::vector<std::string> forget;
   std::vector<std::function<void(bool)>> syncs;
   std::vector<Query> queries;
+  std::vector<std::function<void()>> reads;  // aggregates: they answer their caller
   std::vector<std::function<void(uint64_t)>> prunes;
   bool retention_changed = false;
   // The last flush failed: a full queue no longer triggers an early flush, which would
@@ -91,9 +111,10 @@ struct Store::Impl {
   std::thread thread;
 
   bool urgent() const {
-    return stopping || !syncs.empty() || !queries.empty() || !prunes.empty() || retention_changed ||
-           (!backing_off && pending.size() >= early_flush_mark(opt));
+    return stopping || !syncs.empty() || !queries.empty() || !reads.empty() || !prunes.empty() ||
+           retention_changed || (!backing_off && pending.size() >= early_flush_mark(opt));
   }
+  bool queue_read(std::function<void()> read);
   Batch wait_and_take();
   void run();
   void cycle(Batch& b);
@@ -102,6 +123,17 @@ struct Store::Impl {
   void requeue(std::vector<RequestRecord> failed);
   void prune_step(Batch& b);
 };
+
+// False once stopped: the caller answers at once.
+bool Store::Impl::queue_read(std::function<void()> read) {
+  std::lock_guard lk(mu);
+  if (stopped) {
+    return false;
+  }
+  reads.push_back(std::move(read));
+  cv.notify_one();
+  return true;
+}
 
 Store::Impl::Batch Store::Impl::wait_and_take() {
   std::unique_lock lk(mu);
@@ -120,6 +152,7 @@ Store::Impl::Batch Store::Impl::wait_and_take() {
     b.syncs.swap(syncs);
   }
   b.queries.swap(queries);
+  b.reads.swap(reads);
   b.prunes.swap(prunes);
   b.retention_changed = std::exchange(retention_changed, false);
   stopped = stopping;
@@ -151,6 +184,9 @@ void Store::Impl::cycle(Batch& b) {
       LOG_WARN("store.query_failed").kv("err", db.error());
     }
     q.done(std::move(rows));
+  }
+  for (auto& read : b.reads) {
+    read();
   }
   prune_step(b);
 }
@@ -259,7 +295,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, Options opt) 
   auto impl = std::make_unique<Impl>();
   impl->db = std::move(opened->db);
   impl->opt = opt;
-  if (!impl->keys.prepare(impl->db) || !impl->log.prepare(impl->db)) {
+  if (!impl->keys.prepare(impl->db) || !impl->log.prepare(impl->db) ||
+      !impl->stats.prepare(impl->db)) {
     return Error::make(Errc::io_error, Side::internal,
                        opened->path + ": the schema does not match this gbd: " + impl->db.error());
   }
@@ -361,6 +398,25 @@ void Store::query_requests(RequestQuery q, std::function<void(std::vector<Reques
     }
   }
   done({});
+}
+
+void Store::stats(StatsQuery q, std::function<void(Result<StatsReport>)> done) {
+  auto read = [this, q = std::move(q), done] {
+    done(named(impl_->stats.report(q, wall_ms()), path_, "stats"));
+  };
+  if (!impl_->queue_read(std::move(read))) {
+    done(stopped(path_));
+  }
+}
+
+void Store::key_activity(int64_t now_ms,
+                         std::function<void(Result<std::vector<KeyActivity>>)> done) {
+  auto read = [this, now_ms, done] {
+    done(named(impl_->stats.key_activity(now_ms), path_, "key_activity"));
+  };
+  if (!impl_->queue_read(std::move(read))) {
+    done(stopped(path_));
+  }
 }
 
 void Store::prune(std::function<void(uint64_t removed)> done) {

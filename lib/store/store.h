@@ -13,10 +13,10 @@
 // go back to the queue, within its bound.
 //
 // Threads: open(), load_keys() and start() on the owning thread, in that order; then
-// log_request(), forget_pool(), sync(), query_requests(), prune(), set_options() and
-// counters() from any thread; stop() (or the destructor) once, from the owning thread.
-// Callbacks run on the store thread (or, once stopped, as noted) and must not call
-// stop(); they may queue more work.
+// log_request(), forget_pool(), sync(), query_requests(), stats(), key_activity(),
+// prune(), set_options() and counters() from any thread; stop() (or the destructor)
+// once, from the owning thread. Callbacks run on the store thread (or, once stopped, as
+// noted) and must not call stop(); they may queue more work.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +31,7 @@
 #include "pool/key_record.h"
 #include "store/request_query.h"
 #include "store/request_record.h"
+#include "store/stats_report.h"
 
 namespace gb::store {
 
@@ -103,6 +104,20 @@ class Store {
   // so a query sees every record logged before it. Order and cursors: request_query.h.
   // A failed query logs a warning and delivers no rows. After stop(): done({}) at once.
   void query_requests(RequestQuery q, std::function<void(std::vector<RequestRow>)> done);
+
+  // Aggregates over the request log, queued and flushed first like query_requests(), so
+  // they count every record logged before the call. Unlike it, they tell a failure from
+  // an empty log: a failed read logs a warning and delivers an io_error naming the file.
+  // After stop(): done(Error internal) at once on the calling thread.
+  //
+  // stats(): the report over q's window (stats_report.h), reading each row of the window
+  // once; a window without until_ms ends at the time the report is made. A wide window
+  // holds up the store thread while it reads (records wait in the queue, within its
+  // bound).
+  void stats(StatsQuery q, std::function<void(Result<StatsReport>)> done);
+  // Every key with a request in the day up to now_ms, and its requests in the last
+  // minute, hour and day and its errors in the last hour (KeyActivity).
+  void key_activity(int64_t now_ms, std::function<void(Result<std::vector<KeyActivity>>)> done);
 
   // Deletes request rows older than the retention now rather than at the next period;
   // done(rows deleted) runs on the store thread when no old row is left (or at stop()).
