@@ -96,7 +96,17 @@ bool Client::call(std::string_view cmd, const rapidjson::Value& args, rapidjson:
       continue;
     }
     if (n < 0) {
-      return fail(true, std::string("gbd closed the connection: ") + std::strerror(errno));
+      // gbd may have refused the connection and closed it: its reason is still to read.
+      std::string refusal;
+      int err = errno;
+      if (read_line(&refusal, 1000)) {
+        auto reply = parse_reply(refusal);
+        if (reply && reply.value().kind == Reply::error) {
+          failure_ = Failure{false, reply.value().code, reply.value().message, ""};
+          return false;
+        }
+      }
+      return fail(true, std::string("gbd closed the connection: ") + std::strerror(err));
     }
     sent += static_cast<size_t>(n);
   }

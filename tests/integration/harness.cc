@@ -229,6 +229,7 @@ std::string GbdConfig::to_toml(const TempDir& dir) const {
     << "upstream_timeout = " << quote(upstream_timeout) << "\n"
     << "stream_idle_timeout = " << quote(stream_idle_timeout) << "\n"
     << "send_timeout = " << quote(send_timeout) << "\n"
+    << limits_extra
     << "[clients]\n"
     << "tokens = " << toml_list(tokens) << "\n"
     << "[pool.gemini]\n"

@@ -264,7 +264,8 @@ struct GbdConfig {
   int max_failures = 3;
   std::string cooldown = "30s";
   std::string ca_file;
-  std::string extra;  // raw TOML appended at the end
+  std::string extra;  // raw TOML appended at the end (inside [pool.gemini])
+  std::string limits_extra;  // raw TOML inside [limits]
 
   std::string to_toml(const TempDir& dir) const;
 };
