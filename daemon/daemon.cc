@@ -38,6 +38,21 @@ Daemon::~Daemon() = default;
 bool Daemon::start() {
   const config::Config& cfg = *boot_cfg_;
   started_ms_ = loaded_ms_ = wall_ms();
+  // The control socket first: a second gbd started on the same config stops here,
+  // before it touches the state database or the listeners.
+  mailbox_ = std::make_shared<uv::Mailbox>(loop_.get());
+  commands_ = std::make_unique<ControlCommands>(*this);
+  control_ = std::make_unique<ControlServer>(
+      loop_, [this](const Peer& p, ctl::Request& req, const Responder& r) {
+        commands_->dispatch(p, req, r);
+      });
+  control_path_ = cfg.server.control_socket;
+  ControlServer::Options copt{control_path_, cfg.limits.control_idle_timeout,
+                              cfg.limits.control_clients};
+  if (auto opened = control_->open(copt); !opened) {
+    LOG_ERROR("server.control_failed").kv("detail", opened.error().context);
+    return false;
+  }
   store_ = open_state(cfg);
   if (!store_) {
     return false;
@@ -55,19 +70,6 @@ bool Daemon::start() {
   listeners_ = std::make_unique<ListenerSet>(workers_);
   if (auto opened = listeners_->open_all(cfg.server.listen); !opened) {
     LOG_ERROR("server.listen_failed").kv("detail", opened.error().context);
-    return false;
-  }
-  mailbox_ = std::make_shared<uv::Mailbox>(loop_.get());
-  commands_ = std::make_unique<ControlCommands>(*this);
-  control_ = std::make_unique<ControlServer>(
-      loop_, [this](const Peer& p, ctl::Request& req, const Responder& r) {
-        commands_->dispatch(p, req, r);
-      });
-  control_path_ = cfg.server.control_socket;
-  ControlServer::Options copt{control_path_, cfg.limits.control_idle_timeout,
-                              cfg.limits.control_clients};
-  if (auto opened = control_->open(copt); !opened) {
-    LOG_ERROR("server.control_failed").kv("detail", opened.error().context);
     return false;
   }
   prober_ = std::make_unique<proxy::Prober>(loop_, *runtime_);
