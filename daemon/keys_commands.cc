@@ -137,7 +137,11 @@ Result<std::vector<ControlCommands::Target>> ControlCommands::resolve(const rapi
     if (out.size() == before) {
       // Never echo what may be a whole key.
       std::string shown = sel.size() > 12 ? sel.substr(0, 8) + "…" : sel;
-      return Error::make(Errc::not_found, Side::client, "no key matches '" + shown + "'");
+      std::string where = pools.value().size() == 1 ? "pool " + pools.value()[0]->name()
+                                                    : std::string("any pool");
+      return Error::make(Errc::not_found, Side::client,
+                         "no key matches '" + shown + "' in " + where +
+                             " (name a key by its id, its mask as shown, or the key)");
     }
   }
   return out;
