@@ -177,6 +177,10 @@ void Daemon::apply(std::shared_ptr<const config::Config> cfg) {
   log::set_level(cfg->log.level);
   runtime_->swap(std::move(next));
   store_->set_options(store_options(*cfg));
+  for (auto& w : workers_) {
+    proxy::Worker* worker = w.get();
+    worker->post([worker, lim = cfg->limits] { worker->apply_limits(lim); });
+  }
   control_->set_limits(cfg->limits.control_idle_timeout, cfg->limits.control_clients);
 }
 

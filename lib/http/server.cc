@@ -118,6 +118,13 @@ void HttpServer::accept_one(uv_stream_t* server) {
   conn->start();
 }
 
+void HttpServer::set_limits(const ServerLimits& limits, unsigned max_connections) {
+  size_t high_water = opts_.limits.high_water;
+  opts_.limits = limits;
+  opts_.limits.high_water = high_water;
+  opts_.max_connections = max_connections;
+}
+
 void HttpServer::close_listeners(uint64_t tag) {
   std::erase_if(listeners_, [tag](const Listener& l) {
     if (l.tag == tag) {

@@ -40,6 +40,9 @@ class HttpServer {
   // Cuts every remaining connection.
   void terminate();
   size_t connections() const { return conns_.size(); }
+  // New limits (a reload), on the loop's thread. Connections read them live: a changed
+  // body or header limit applies to the next request, a timeout from its next start.
+  void set_limits(const ServerLimits& limits, unsigned max_connections);
 
   uv::Loop& loop() { return loop_; }
   const ServerOptions& options() const { return opts_; }

@@ -28,6 +28,16 @@ Errc errc_for_status(int status) {
 uint64_t ms_of(std::chrono::milliseconds d) {
   return static_cast<uint64_t>(d.count());
 }
+
+http::ServerLimits server_limits_of(const config::Limits& lim) {
+  http::ServerLimits l;
+  l.max_body = lim.max_body;
+  l.max_header = lim.max_header;
+  l.header_timeout_ms = ms_of(lim.header_timeout);
+  l.idle_timeout_ms = ms_of(lim.idle_timeout);
+  l.send_timeout_ms = ms_of(lim.send_timeout);
+  return l;
+}
 }  // namespace
 
 Worker::Worker(unsigned index, Runtime& rt) : index_(index), rt_(rt) {
@@ -35,11 +45,7 @@ Worker::Worker(unsigned index, Runtime& rt) : index_(index), rt_(rt) {
   snap_gen_ = rt_.generation();
   const config::Limits& lim = snap_->config->limits;
   http::ServerOptions opts;
-  opts.limits.max_body = lim.max_body;
-  opts.limits.max_header = lim.max_header;
-  opts.limits.header_timeout_ms = ms_of(lim.header_timeout);
-  opts.limits.idle_timeout_ms = ms_of(lim.idle_timeout);
-  opts.limits.send_timeout_ms = ms_of(lim.send_timeout);
+  opts.limits = server_limits_of(lim);
   opts.max_connections = lim.max_connections;
   opts.stats = &rt_.server_stats;
   opts.handler = [this](http::Exchange& ex) { handle(ex); };
@@ -77,6 +83,10 @@ Result<uint16_t> Worker::listen(const sockaddr* addr, uint64_t tag) {
     return Error::make(Errc::shutting_down, Side::internal, "the worker is stopping");
   }
   return server_->listen(addr, true, tag);
+}
+
+void Worker::apply_limits(const config::Limits& lim) {
+  server_->set_limits(server_limits_of(lim), lim.max_connections);
 }
 
 void Worker::close_listeners(uint64_t tag) {

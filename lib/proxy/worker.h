@@ -31,6 +31,8 @@ class Worker {
   // On the worker's thread: stops accepting on the tagged listeners; their connections
   // finish their current request and close.
   void close_listeners(uint64_t tag);
+  // On the worker's thread: the client-side limits of a reloaded config.
+  void apply_limits(const config::Limits& lim);
   // Any thread, after start(): runs fn on the worker's thread. False once the loop is
   // ending: fn will never run.
   bool post(std::function<void()> fn);

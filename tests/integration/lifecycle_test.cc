@@ -215,3 +215,29 @@ TEST_CASE("under systemd's journal, log lines carry priorities and no timestamp"
   CHECK(log.find("<6>ts=") == std::string::npos);
   CHECK(gbd.stop() == 0);
 }
+
+TEST_CASE("a reload applies new client limits at once", "[integration][reload]") {
+  TempDir dir;
+  Mock mock(dir);
+  GbdConfig cfg;
+  cfg.base_url = mock.url();
+  Gbd gbd(dir, cfg);
+  std::string big = R"({"contents":[{"role":"user","parts":[{"text":")" + std::string(4000, 'x') +
+                    R"("}]}]})";
+  auto post = [&] {
+    return gbd.fetch("POST", model_path("generateContent"), {{"Content-Type", "application/json"}},
+                     big);
+  };
+  REQUIRE(post().status == 200);
+  cfg.max_body = "2KiB";
+  dir.write("gbd.toml", cfg.to_toml(dir));
+  REQUIRE(kill(gbd.process().pid(), SIGHUP) == 0);
+  REQUIRE(gbd.process().wait_for_line(std::regex("ev=reload.done"), 5s));
+  // Workers take the new limits on their own loops, just after the swap.
+  Response r;
+  for (int i = 0; i < 50 && (r = post()).status != 413; ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(r.status == 413);
+  CHECK(gbd.log_text().find("ev=reload.restart_needed") == std::string::npos);
+}
