@@ -126,9 +126,10 @@ ReloadOutcome Daemon::reload(const char* origin) {
   ConfigCheck chk = check_config(config_path_);
   auto refuse = [&](std::vector<config::ConfigError> errors) {
     for (const config::ConfigError& e : errors) {
-      LOG_ERROR("config.error")
-          .kv("where", e.file + ":" + std::to_string(e.line) + ":" + std::to_string(e.column))
-          .kv("detail", e.message);
+      std::string where = e.line == 0 ? e.file
+                                      : e.file + ":" + std::to_string(e.line) + ":" +
+                                            std::to_string(e.column);
+      LOG_ERROR("config.error").kv("where", where).kv("detail", e.message);
     }
     LOG_ERROR("reload.refused").kv("config", config_path_).kv("by", origin).kv("errors", errors.size());
     out.errors = std::move(errors);
