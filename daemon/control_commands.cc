@@ -132,7 +132,8 @@ void ControlCommands::stop() {
 
 void ControlCommands::hello(Call& c) {
   bool speaks = true;
-  if (auto it = c.req.args.FindMember("versions"); it != c.req.args.MemberEnd()) {
+  const rapidjson::Value& args = c.req.args;
+  if (auto it = args.FindMember("versions"); it != args.MemberEnd()) {
     speaks = false;
     if (it->value.IsArray()) {
       for (const auto& v : it->value.GetArray()) {

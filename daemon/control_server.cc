@@ -221,7 +221,17 @@ void ControlServer::accept_one() {
                     c->server.drop(c->id);
                     return;
                   }
-                  if (!c->lines.feed(std::string_view(buf->base, static_cast<size_t>(n)))) {
+                  bool fits = c->lines.feed(std::string_view(buf->base, static_cast<size_t>(n)));
+                  c->idle.start(static_cast<uint64_t>(c->server.opt_.idle_timeout.count()),
+                                [srv = &c->server, id = c->id] { srv->on_idle(id); });
+                  // The requests before an overlong line are answered first.
+                  std::string line;
+                  while (!c->dead && !c->close_after_write && c->lines.next(&line)) {
+                    if (!line.empty()) {
+                      c->server.on_line(*c, line);
+                    }
+                  }
+                  if (!fits && !c->dead) {
                     LOG_WARN("ctl.error").kv("uid", c->peer.uid).kv("err", "line_too_long");
                     c->server.send(c->id,
                                    ctl::error_line(0, Errc::line_too_long,
@@ -229,15 +239,6 @@ void ControlServer::accept_one() {
                                    0, 0);
                     c->close_after_write = true;
                     uv_read_stop(s);
-                    return;
-                  }
-                  c->idle.start(static_cast<uint64_t>(c->server.opt_.idle_timeout.count()),
-                                [srv = &c->server, id = c->id] { srv->on_idle(id); });
-                  std::string line;
-                  while (!c->dead && !c->close_after_write && c->lines.next(&line)) {
-                    if (!line.empty()) {
-                      c->server.on_line(*c, line);
-                    }
                   }
                 });
 }

@@ -2,7 +2,8 @@
 // control protocol on both sides of the socket.
 //
 // Memory stays within the bound: once a line grows past it, the buffer reports
-// overflow and keeps nothing more (the peer is broken or hostile; the caller closes).
+// overflow and takes nothing more (the peer is broken or hostile; the caller closes).
+// The complete lines received before the long one can still be taken.
 #pragma once
 
 #include <cstddef>
@@ -17,7 +18,8 @@ class LineBuffer {
 
   // Appends bytes; false once a line is longer than max_line (and from then on).
   bool feed(std::string_view data);
-  // Takes the next complete line (without '\n', and without a '\r' before it).
+  // Takes the next complete line (without '\n', and without a '\r' before it). After
+  // an overflow, the lines completed before it.
   bool next(std::string* line);
   bool overflowed() const { return overflow_; }
   size_t buffered() const { return buf_.size() - start_; }
@@ -27,6 +29,7 @@ class LineBuffer {
   std::string buf_;
   size_t start_ = 0;  // where the next line begins
   size_t scan_ = 0;   // bytes before this hold no '\n'
+  size_t open_ = 0;   // bytes of the line not yet ended
   bool overflow_ = false;
 };
 

@@ -12,6 +12,38 @@ Error bad(std::string msg) {
   return Error::make(Errc::bad_request, Side::client, std::move(msg));
 }
 
+// RapidJSON's parser and its copies recurse once per level: a line of a million '['
+// would overflow the stack. No message of the protocol nests deeper than a few levels.
+constexpr int kMaxDepth = 32;
+
+bool shallow(std::string_view line) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) {
+        return false;
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+std::string string_of(const rapidjson::Value& v) {
+  return std::string(v.GetString(), v.GetStringLength());
+}
+
 // Every line starts the same way; the caller appends the rest of the object.
 void begin(rapidjson::Writer<rapidjson::StringBuffer>& w, int64_t id) {
   w.StartObject();
@@ -39,11 +71,16 @@ std::string to_json(const rapidjson::Value& v) {
 Result<Request> parse_request(std::string_view line, int64_t* id) {
   *id = 0;
   Request r;
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseStopWhenDoneFlag>(line.data(), line.size());
+  if (!shallow(line)) {
+    return bad("the request nests deeper than " + std::to_string(kMaxDepth) + " levels");
+  }
+  rapidjson::Document parsed;
+  parsed.Parse(line.data(), line.size());
+  const rapidjson::Document& doc = parsed;
   if (doc.HasParseError()) {
-    return bad(std::string("not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
-               " at offset " + std::to_string(doc.GetErrorOffset()));
+    return bad(std::string("not JSON (one object a line): ") +
+               rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
+               std::to_string(doc.GetErrorOffset()));
   }
   if (!doc.IsObject()) {
     return bad("a request is a JSON object");
@@ -69,7 +106,7 @@ Result<Request> parse_request(std::string_view line, int64_t* id) {
   if (cmd == doc.MemberEnd() || !cmd->value.IsString()) {
     return bad("\"cmd\" (a string) is missing");
   }
-  r.cmd.assign(cmd->value.GetString(), cmd->value.GetStringLength());
+  r.cmd = string_of(cmd->value);
   r.args.SetObject();
   if (auto it = doc.FindMember("args"); it != doc.MemberEnd()) {
     if (!it->value.IsObject()) {
@@ -156,44 +193,48 @@ std::string request_line(int64_t id, std::string_view cmd, const rapidjson::Valu
 
 Result<Reply> parse_reply(std::string_view line) {
   Reply r;
-  r.doc.Parse<rapidjson::kParseStopWhenDoneFlag>(line.data(), line.size());
+  if (!shallow(line)) {
+    return bad("the daemon sent a line nested too deeply");
+  }
+  r.doc.Parse(line.data(), line.size());
   if (r.doc.HasParseError() || !r.doc.IsObject()) {
     return bad("the daemon sent a line that is not a JSON object");
   }
-  auto id = r.doc.FindMember("id");
-  if (id != r.doc.MemberEnd() && id->value.IsInt64()) {
+  const rapidjson::Document& doc = r.doc;
+  auto id = doc.FindMember("id");
+  if (id != doc.MemberEnd() && id->value.IsInt64()) {
     r.id = id->value.GetInt64();
   }
-  if (auto ev = r.doc.FindMember("event"); ev != r.doc.MemberEnd()) {
+  if (auto ev = doc.FindMember("event"); ev != doc.MemberEnd()) {
     r.kind = Reply::event;
     r.body = &ev->value;
     return r;
   }
-  auto ok = r.doc.FindMember("ok");
-  if (ok == r.doc.MemberEnd() || !ok->value.IsBool()) {
+  auto ok = doc.FindMember("ok");
+  if (ok == doc.MemberEnd() || !ok->value.IsBool()) {
     return bad("the daemon sent a line with neither \"ok\" nor \"event\"");
   }
   if (ok->value.GetBool()) {
     r.kind = Reply::ok;
-    auto end = r.doc.FindMember("end");
-    r.end = end != r.doc.MemberEnd() && end->value.IsBool() && end->value.GetBool();
-    auto data = r.doc.FindMember("data");
-    r.body = data != r.doc.MemberEnd() ? &data->value : nullptr;
+    auto end = doc.FindMember("end");
+    r.end = end != doc.MemberEnd() && end->value.IsBool() && end->value.GetBool();
+    auto data = doc.FindMember("data");
+    r.body = data != doc.MemberEnd() ? &data->value : nullptr;
     return r;
   }
   r.kind = Reply::error;
-  auto err = r.doc.FindMember("error");
-  if (err == r.doc.MemberEnd() || !err->value.IsObject()) {
+  auto err = doc.FindMember("error");
+  if (err == doc.MemberEnd() || !err->value.IsObject()) {
     return bad("the daemon sent a refusal without \"error\"");
   }
   r.body = &err->value;
   auto code = err->value.FindMember("code");
   auto msg = err->value.FindMember("message");
   if (code != err->value.MemberEnd() && code->value.IsString()) {
-    r.code = code->value.GetString();
+    r.code = string_of(code->value);
   }
   if (msg != err->value.MemberEnd() && msg->value.IsString()) {
-    r.message = msg->value.GetString();
+    r.message = string_of(msg->value);
   }
   return r;
 }

@@ -1,10 +1,9 @@
-#include <catch2/catch.hpp>
+#include "ctl/commands.h"
 
+#include <catch2/catch.hpp>
 #include <set>
 #include <string>
 #include <string_view>
-
-#include "ctl/commands.h"
 
 using gb::ctl::Access;
 using gb::ctl::Command;
@@ -69,9 +68,8 @@ TEST_CASE("find_command finds every command by name and nothing else", "[ctl]") 
     REQUIRE(found != nullptr);
     CHECK(found == &c);
   }
-  for (std::string_view unknown :
-       {"", "keys", "keys status", "keys.", "Keys.status", "keys.list", "status ", "stat",
-        "logs.tail.x", "nope"}) {
+  for (std::string_view unknown : {"", "keys", "keys status", "keys.", "Keys.status", "keys.list",
+                                   "status ", "stat", "logs.tail.x", "nope"}) {
     INFO("'" << unknown << "'");
     CHECK(find_command(unknown) == nullptr);
   }

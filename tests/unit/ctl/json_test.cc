@@ -1,13 +1,13 @@
-#include <catch2/catch.hpp>
+#include "ctl/json.h"
 
 #include <rapidjson/document.h>
 
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
 
-#include "ctl/json.h"
 #include "ctl/protocol.h"
 
 using gb::Errc;
@@ -48,8 +48,7 @@ constexpr int64_t kMax64 = std::numeric_limits<int64_t>::max();
 }  // namespace
 
 TEST_CASE("arg readers give their default when the field is absent or null", "[ctl]") {
-  for (const char* text : {R"({})", R"({"s":null,"n":null,"b":null,"l":null})",
-                           R"({"other":1})"}) {
+  for (const char* text : {R"({})", R"({"s":null,"n":null,"b":null,"l":null})", R"({"other":1})"}) {
     INFO(text);
     rapidjson::Document args = json(text);
     CHECK(arg_str(args, "s").value() == "");
@@ -74,9 +73,9 @@ TEST_CASE("arg readers give their default when args is not an object", "[ctl]") 
 }
 
 TEST_CASE("arg readers read values of the right type", "[ctl]") {
-  rapidjson::Document args = json(
-      R"({"pool":"gemini","empty":"","n":42,"neg":-7,"big":9223372036854775807,)"
-      R"("yes":true,"no":false,"keys":["3fa9c2d1","AIza\u2026x9Qk"],"none":[]})");
+  rapidjson::Document args =
+      json(R"({"pool":"gemini","empty":"","n":42,"neg":-7,"big":9223372036854775807,)"
+           R"("yes":true,"no":false,"keys":["3fa9c2d1","AIza\u2026x9Qk"],"none":[]})");
   CHECK(arg_str(args, "pool", "x").value() == "gemini");
   CHECK(arg_str(args, "empty", "x").value() == "");
   CHECK(arg_int(args, "n", 0, 0, 100).value() == 42);
@@ -105,10 +104,10 @@ TEST_CASE("arg_int takes both ends of its range and nothing past them", "[ctl]")
 }
 
 TEST_CASE("arg readers refuse wrong types with a bad_request naming the field", "[ctl]") {
-  rapidjson::Document args = json(
-      R"({"num":1,"str":"1","real":1.0,"frac":2.5,"huge":18446744073709551615,)"
-      R"("bool":true,"arr":["a"],"obj":{"a":"b"},"mixed":["a",1],"nulls":[null],)"
-      R"("nested":[["a"]]})");
+  rapidjson::Document args =
+      json(R"({"num":1,"str":"1","real":1.0,"frac":2.5,"huge":18446744073709551615,)"
+           R"("bool":true,"arr":["a"],"obj":{"a":"b"},"mixed":["a",1],"nulls":[null],)"
+           R"("nested":[["a"]]})");
 
   for (const char* f : {"num", "bool", "arr", "obj"}) {
     INFO("arg_str " << f);
@@ -128,10 +127,9 @@ TEST_CASE("arg readers refuse wrong types with a bad_request naming the field", 
   }
 }
 
-TEST_CASE("get readers are lenient: missing, null or mistyped fields give the default",
-          "[ctl]") {
-  rapidjson::Document v = json(
-      R"({"s":"x","n":3,"r":2.5,"b":true,"a":[1,2],"null":null,"big":18446744073709551615})");
+TEST_CASE("get readers are lenient: missing, null or mistyped fields give the default", "[ctl]") {
+  rapidjson::Document v =
+      json(R"({"s":"x","n":3,"r":2.5,"b":true,"a":[1,2],"null":null,"big":18446744073709551615})");
 
   CHECK(get_str(v, "s") == "x");
   CHECK(get_str(v, "n", "d") == "d");
@@ -190,9 +188,8 @@ TEST_CASE("Obj builds an object member by member, in order", "[ctl]") {
       .flag("t", true)
       .flag("f", false)
       .val("arr", std::move(inner));
-  CHECK(to_json(d) ==
-        R"({"id":"3fa9c2d1","quote":"a \"b\"\n","n":-3,"max":9223372036854775807,)"
-        R"("r":0.25,"t":true,"f":false,"arr":[1]})");
+  CHECK(to_json(d) == R"({"id":"3fa9c2d1","quote":"a \"b\"\n","n":-3,"max":9223372036854775807,)"
+                      R"("r":0.25,"t":true,"f":false,"arr":[1]})");
 }
 
 TEST_CASE("Obj adds to an object that already has members", "[ctl]") {

@@ -1,11 +1,10 @@
-#include <catch2/catch.hpp>
+#include "ctl/line_buffer.h"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "ctl/line_buffer.h"
 
 using gb::ctl::LineBuffer;
 
@@ -51,9 +50,11 @@ std::vector<std::string_view> bytes_of(std::string_view s) {
 }  // namespace
 
 TEST_CASE("lines split across feeds at every byte boundary come out the same", "[ctl]") {
-  const std::string input = "{\"id\":1}\nsecond\r\n\n\r\nfourth line\nmid\rcr\n\xc3\xa9t\xc3\xa9\nrest";
-  const std::vector<std::string> want = {"{\"id\":1}", "second", "",       "",
-                                         "fourth line", "mid\rcr", "\xc3\xa9t\xc3\xa9"};
+  const std::string input =
+      "{\"id\":1}\nsecond\r\n\n\r\nfourth line\nmid\rcr\n\xc3\xa9t\xc3\xa9\nrest";
+  const std::vector<std::string> want = {
+      "{\"id\":1}", "second", "", "", "fourth line", "mid\rcr", "\xc3\xa9t\xc3\xa9",
+  };
   const std::string_view in(input);
 
   CHECK(run(1024, {in}).lines == want);
@@ -136,11 +137,8 @@ TEST_CASE("a line of exactly max bytes before its newline is kept", "[ctl]") {
 
 // The CR of a CRLF is part of the end of the line, not of the line: a line of max
 // bytes ending in CRLF must not overflow when the CR arrives before the LF.
-// Known to fail: LineBuffer::feed counts the CR against the bound while its LF has not
-// arrived, so the line is accepted whole but refused byte by byte or cut between CR and
-// LF. Remove [!shouldfail] with the fix in lib/ctl/line_buffer.cc.
 TEST_CASE("a line of exactly max bytes ending in CRLF is accepted however it arrives",
-          "[ctl][!shouldfail]") {
+          "[ctl]") {
   constexpr size_t kMax = 32;
   const std::string line(kMax, 'x');
   check_accepted(kMax, line + "\r\n" + "next\r\n", {line, "next"});
@@ -224,11 +222,8 @@ TEST_CASE("complete lines before an overlong one are still returned", "[ctl]") {
 
 // A reader that feeds a complete line and the first bytes of an overlong one in the
 // same read must still get the complete line: the daemon answers it before refusing.
-// Known to fail: LineBuffer::feed drops the whole buffer, complete lines included, when
-// the open line passes the bound. Remove [!shouldfail] with the fix in
-// lib/ctl/line_buffer.cc.
 TEST_CASE("complete lines in the same feed as an unterminated overlong one are returned",
-          "[ctl][!shouldfail]") {
+          "[ctl]") {
   constexpr size_t kMax = 16;
   const std::string input = "first\nsecond\n" + std::string(kMax + 1, 'z');
   LineBuffer b(kMax);
