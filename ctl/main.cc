@@ -94,6 +94,69 @@ int run(const Options& o, std::string_view cmd, const rapidjson::Value& args,
   return kOk;
 }
 
+// keys.status sends its keys in events: gathered here into one reply.
+int run_keys(const Options& o, const rapidjson::Value& args) {
+  gb::ctl::Client c;
+  Document data;
+  Document all(rapidjson::kObjectType);
+  rapidjson::Value keys(rapidjson::kArrayType);
+  auto on_event = [&](const rapidjson::Value& ev) {
+    for (const auto& k : gb::ctl::get_array(ev, "keys").GetArray()) {
+      keys.PushBack(rapidjson::Value(k, all.GetAllocator()), all.GetAllocator());
+    }
+  };
+  if (!c.open(o.socket) || !c.call("keys.status", args, &data, on_event)) {
+    return report_failure(c, o.json);
+  }
+  Obj(all, all.GetAllocator())
+      .flag("request_log", gb::ctl::get_bool(data, "request_log", true))
+      .val("keys", std::move(keys));
+  if (o.json) {
+    std::printf("%s\n", gb::ctl::to_json(all).c_str());
+  } else {
+    gb::ctl::print_keys(all, stdout);
+  }
+  return kOk;
+}
+
+// keys.add in batches, so that every request and reply line stays small.
+int run_add(const Options& o) {
+  constexpr size_t kBatch = 1000;
+  gb::ctl::Client c;
+  if (!c.open(o.socket)) {
+    return report_failure(c, o.json);
+  }
+  Document all(rapidjson::kObjectType);
+  rapidjson::Value keys(rapidjson::kArrayType);
+  for (size_t i = 0; i < o.keys.size(); i += kBatch) {
+    Document args(rapidjson::kObjectType);
+    auto& a = args.GetAllocator();
+    if (!o.pool.empty()) {
+      Obj(args, a).str("pool", o.pool);
+    }
+    std::vector<std::string> batch(o.keys.begin() + static_cast<std::ptrdiff_t>(i),
+                                   o.keys.begin() + static_cast<std::ptrdiff_t>(std::min(i + kBatch, o.keys.size())));
+    Obj(args, a).val("keys", gb::ctl::json_strs(batch, a));
+    Document data;
+    if (!c.call("keys.add", args, &data)) {
+      if (i > 0) {
+        std::fprintf(stderr, "gbctl: the first %zu keys were added\n", i);
+      }
+      return report_failure(c, o.json);
+    }
+    for (const auto& k : gb::ctl::get_array(data, "keys").GetArray()) {
+      keys.PushBack(rapidjson::Value(k, all.GetAllocator()), all.GetAllocator());
+    }
+  }
+  Obj(all, all.GetAllocator()).val("keys", std::move(keys));
+  if (o.json) {
+    std::printf("%s\n", gb::ctl::to_json(all).c_str());
+  } else {
+    gb::ctl::print_added(all, stdout);
+  }
+  return kOk;
+}
+
 int run_logs(const Options& o, const rapidjson::Value& args) {
   gb::ctl::Client c;
   Document data;
@@ -209,23 +272,27 @@ int main(int argc, char** argv) {
     return run_logs(o, args);
   }
   if (kstatus->parsed()) {
-    return run(o, "keys.status", args, gb::ctl::print_keys);
+    return run_keys(o, args);
   }
-  if (kadd->parsed() && o.keys.size() == 1 && o.keys[0] == "-") {
-    o.keys = read_keys(std::cin);
-    if (o.keys.empty()) {
-      std::fprintf(stderr, "gbctl: no keys on standard input\n");
-      return kUsage;
+  if (kadd->parsed()) {
+    if (o.keys.size() == 1 && o.keys[0] == "-") {
+      o.keys = read_keys(std::cin);
+      if (o.keys.empty()) {
+        std::fprintf(stderr, "gbctl: no keys on standard input\n");
+        return kUsage;
+      }
+    } else {
+      std::fprintf(stderr,
+                   "gbctl: warning: keys on the command line can be seen by other users (ps) "
+                   "and stay in the shell history; 'gbctl keys add -' reads them from stdin\n");
     }
+    return run_add(o);
   }
   if (kreset->parsed() && o.all == !o.keys.empty()) {
     std::fprintf(stderr, "gbctl: keys reset wants keys or --all (not both)\n");
     return kUsage;
   }
   args_obj.val("keys", gb::ctl::json_strs(o.keys, a));
-  if (kadd->parsed()) {
-    return run(o, "keys.add", args, gb::ctl::print_added);
-  }
   if (kremove->parsed()) {
     return run(o, "keys.remove", args,
                [](const rapidjson::Value& d, FILE* f) { gb::ctl::print_key_changes(d, "removed", f); });

@@ -198,6 +198,10 @@ void print_added(const rapidjson::Value& d, FILE* out) {
 }
 
 void print_key_changes(const rapidjson::Value& d, const char* verb, FILE* out) {
+  for (const auto& p : get_array(d, "pools").GetArray()) {  // --all
+    std::fprintf(out, "%s all %lld keys of pool %s\n", verb,
+                 static_cast<long long>(get_int(p, "keys")), get_str(p, "pool").c_str());
+  }
   for (const auto& k : get_array(d, "keys").GetArray()) {
     std::fprintf(out, "%s %s %s in pool %s\n", verb, get_str(k, "id").c_str(),
                  get_str(k, "mask").c_str(), get_str(k, "pool").c_str());
@@ -244,6 +248,12 @@ void print_stats(const rapidjson::Value& d, FILE* out) {
       }
     }
     t.print(out);
+    if (list != nullptr) {
+      std::string omitted = std::string(list) + "_omitted";
+      if (int64_t n = get_int(d, omitted.c_str()); n > 0) {
+        std::fprintf(out, "(%lld quieter ones not shown)\n", static_cast<long long>(n));
+      }
+    }
     std::fprintf(out, "\n");
   };
   section("", nullptr, false);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <vector>
 
 #include "base/log.h"
@@ -28,6 +29,12 @@ struct ControlServer::Conn : uv::Deletable {
   uv::Timer idle;
   int pending = 0;  // answers owed
   int streams = 0;  // streams open
+  std::deque<std::string> backlog;  // lines waiting for the socket to take them
+  size_t backlog_bytes = 0;
+  bool reading = false;
+  bool pumping = false;     // pump() is on the stack
+  bool eof = false;         // the client half-closed: answer what it sent, then close
+  bool overflowed = false;  // a line over the bound: answer the ones before, then refuse
   bool close_after_write = false;
   bool dead = false;
 };
@@ -45,18 +52,19 @@ Result<bool> refuse(std::string msg) {
   return Error::make(Errc::io_error, Side::internal, std::move(msg));
 }
 
-// A socket file at `path`: true when a process accepts connections on it.
-bool someone_listens(const std::string& path) {
+// A socket file at `path`: stale (nobody accepts on it: ECONNREFUSED), or the error
+// that says why it is not known to be (0 when a process accepts connections on it).
+int probe_socket(const std::string& path) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    return false;
+    return errno;
   }
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
   std::memcpy(a.sun_path, path.data(), path.size());
-  bool yes = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  int err = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 ? 0 : errno;
   close(fd);
-  return yes;
+  return err;
 }
 
 bool read_peer(uv_pipe_t* pipe, Peer* p, std::vector<gid_t>* groups) {
@@ -76,11 +84,13 @@ bool read_peer(uv_pipe_t* pipe, Peer* p, std::vector<gid_t>* groups) {
   // any of them, as it does for the file permission check.
   groups->resize(64);
   socklen_t glen = static_cast<socklen_t>(groups->size() * sizeof(gid_t));
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups->data(), &glen) != 0 && errno == ERANGE) {
+  int rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups->data(), &glen);
+  if (rc != 0 && errno == ERANGE) {
     groups->resize(glen / sizeof(gid_t));
-    getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups->data(), &glen);
+    rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups->data(), &glen);
   }
-  groups->resize(glen / sizeof(gid_t));
+  // Without the list (an old kernel), only the primary group counts.
+  groups->resize(rc == 0 ? glen / sizeof(gid_t) : 0);
   return true;
 }
 
@@ -105,9 +115,14 @@ Result<bool> ControlServer::open(const Options& opt) {
     if (!S_ISSOCK(st.st_mode)) {
       return refuse("control_socket " + path + " exists and is not a socket; move it away");
     }
-    if (someone_listens(path)) {
+    int err = probe_socket(path);
+    if (err == 0) {
       return refuse("another process answers on control_socket " + path +
                     ": is another gbd running with this config?");
+    }
+    if (err != ECONNREFUSED) {
+      return refuse("control_socket " + path + " exists and cannot be tested (" +
+                    std::strerror(err) + "); remove it if no gbd uses it");
     }
     unlink(path.c_str());  // left behind by a gbd that died
   }
@@ -207,40 +222,106 @@ void ControlServer::accept_one() {
     return;
   }
   conn.idle.start(static_cast<uint64_t>(opt_.idle_timeout.count()), [this, id] { on_idle(id); });
+  start_reading(conn);
+}
+
+void ControlServer::start_reading(Conn& c) {
+  if (c.reading || c.eof || c.overflowed) {
+    return;
+  }
+  c.reading = true;
   auto alloc = [](uv_handle_t*, size_t, uv_buf_t* buf) {
     static thread_local char chunk[65536];
     *buf = uv_buf_init(chunk, sizeof chunk);
   };
-  uv_read_start(reinterpret_cast<uv_stream_t*>(conn.pipe), alloc,
-                [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
-                  auto* c = static_cast<Conn*>(s->data);
-                  if (c == nullptr || c->dead) {
-                    return;
-                  }
-                  if (n < 0) {
-                    c->server.drop(c->id);
-                    return;
-                  }
-                  bool fits = c->lines.feed(std::string_view(buf->base, static_cast<size_t>(n)));
-                  c->idle.start(static_cast<uint64_t>(c->server.opt_.idle_timeout.count()),
-                                [srv = &c->server, id = c->id] { srv->on_idle(id); });
-                  // The requests before an overlong line are answered first.
-                  std::string line;
-                  while (!c->dead && !c->close_after_write && c->lines.next(&line)) {
-                    if (!line.empty()) {
-                      c->server.on_line(*c, line);
-                    }
-                  }
-                  if (!fits && !c->dead) {
-                    LOG_WARN("ctl.error").kv("uid", c->peer.uid).kv("err", "line_too_long");
-                    c->server.send(c->id,
-                                   ctl::error_line(0, Errc::line_too_long,
-                                                   "a request line is longer than 1 MiB"),
-                                   0, 0);
-                    c->close_after_write = true;
-                    uv_read_stop(s);
-                  }
-                });
+  uv_read_start(reinterpret_cast<uv_stream_t*>(c.pipe), alloc, &ControlServer::on_read);
+}
+
+void ControlServer::stop_reading(Conn& c) {
+  if (c.reading) {
+    c.reading = false;
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(c.pipe));
+  }
+}
+
+void ControlServer::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+  auto* c = static_cast<Conn*>(s->data);
+  if (c == nullptr || c->dead) {
+    return;
+  }
+  ControlServer& self = c->server;
+  if (n == UV_EOF) {
+    // A client may send its requests and half-close: they are still answered. A
+    // follower that leaves is gone.
+    c->eof = true;
+    self.stop_reading(*c);
+    if (c->streams > 0) {
+      self.drop(c->id);
+      return;
+    }
+  } else if (n < 0) {
+    self.drop(c->id);
+    return;
+  } else if (!c->lines.feed(std::string_view(buf->base, static_cast<size_t>(n)))) {
+    c->overflowed = true;
+    self.stop_reading(*c);
+  }
+  c->idle.start(static_cast<uint64_t>(self.opt_.idle_timeout.count()),
+                [srv = &self, id = c->id] { srv->on_idle(id); });
+  self.pump(*c);
+}
+
+bool ControlServer::busy(const Conn& c) const {
+  return c.pending + c.streams >= kMaxOutstanding || queued(c) > kWriteWindow;
+}
+
+size_t ControlServer::queued(const Conn& c) const {
+  return uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(c.pipe)) +
+         c.backlog_bytes;
+}
+
+// Answers the requests that have arrived, as far as the connection's limits allow, and
+// reads more only while it is not busy: a client that pipelines requests or does not
+// read its answers is slowed down, never buffered without bound.
+void ControlServer::pump(Conn& c) {
+  if (c.pumping || c.dead) {
+    return;
+  }
+  c.pumping = true;
+  uint64_t id = c.id;
+  std::string line;
+  while (find(id) != nullptr && !c.close_after_write && !busy(c) && c.lines.next(&line)) {
+    if (!line.empty()) {
+      on_line(c, line);
+    }
+  }
+  c.pumping = false;
+  if (find(id) == nullptr || c.close_after_write) {
+    return;
+  }
+  if (busy(c)) {
+    stop_reading(c);
+    return;
+  }
+  // Every complete line is answered (or being answered).
+  if (c.overflowed) {
+    LOG_WARN("ctl.error").kv("uid", c.peer.uid).kv("err", "line_too_long");
+    send(id, ctl::error_line(0, Errc::line_too_long, "a request line is longer than 1 MiB"), 0, 0);
+    close_when_sent(c);
+  } else if (c.eof) {
+    if (c.pending == 0 && c.streams == 0) {
+      close_when_sent(c);
+    }
+  } else {
+    start_reading(c);
+  }
+}
+
+void ControlServer::close_when_sent(Conn& c) {
+  c.close_after_write = true;
+  if (queued(c) == 0) {
+    drop(c.id);
+  }
 }
 
 void ControlServer::on_line(Conn& c, std::string& line) {
@@ -279,39 +360,60 @@ void ControlServer::send(uint64_t id, std::string line, int pending_delta, int s
   }
   c->pending = std::max(0, c->pending + pending_delta);
   c->streams = std::max(0, c->streams + stream_delta);
-  if (line.empty()) {
+  if (!line.empty()) {
+    c->backlog_bytes += line.size();
+    c->backlog.push_back(std::move(line));
+    flush(*c);
+  }
+  if (find(id) != nullptr && (pending_delta < 0 || stream_delta < 0)) {
+    pump(*c);  // an answer went out: the connection may take more requests
+  }
+}
+
+// Moves lines from the backlog to the socket while less than kWriteWindow is in flight,
+// so a long listing goes out at the pace the client reads it.
+void ControlServer::flush(Conn& c) {
+  auto* stream = reinterpret_cast<uv_stream_t*>(c.pipe);
+  while (!c.backlog.empty() && uv_stream_get_write_queue_size(stream) < kWriteWindow) {
+    auto* w = new WriteReq{{}, std::move(c.backlog.front()), this, c.id};
+    c.backlog.pop_front();
+    c.backlog_bytes -= w->data.size();
+    uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+    if (uv_write(&w->req, stream, &buf, 1, &ControlServer::on_written) != 0) {
+      delete w;
+      drop(c.id);
+      return;
+    }
+  }
+}
+
+void ControlServer::on_written(uv_write_t* req, int status) {
+  auto* w = reinterpret_cast<WriteReq*>(req);
+  ControlServer* s = w->server;
+  uint64_t id = w->conn;
+  delete w;
+  if (status == UV_ECANCELED) {
+    return;  // the connection is closing; it may be gone already
+  }
+  Conn* c = s->find(id);
+  if (c == nullptr) {
     return;
   }
-  auto* w = new WriteReq{{}, std::move(line), this, id};
-  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-  int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(c->pipe), &buf, 1,
-                    [](uv_write_t* req, int status) {
-                      auto* w = reinterpret_cast<WriteReq*>(req);
-                      ControlServer* s = w->server;
-                      uint64_t conn = w->conn;
-                      delete w;
-                      if (status == UV_ECANCELED) {
-                        return;  // the connection is closing; it may be gone already
-                      }
-                      Conn* c = s->find(conn);
-                      if (c == nullptr) {
-                        return;
-                      }
-                      if (status < 0 ||
-                          (c->close_after_write &&
-                           uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(c->pipe)) == 0)) {
-                        s->drop(conn);
-                      }
-                    });
-  if (rc != 0) {
-    delete w;
-    drop(id);
+  if (status < 0) {
+    s->drop(id);
     return;
   }
-  if (uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(c->pipe)) > kMaxQueued) {
-    LOG_WARN("ctl.error").kv("uid", c->peer.uid).kv("err", "slow_reader");
-    drop(id);
+  s->flush(*c);
+  if (s->find(id) == nullptr) {
+    return;
   }
+  if (c->close_after_write) {
+    if (s->queued(*c) == 0) {
+      s->drop(id);
+    }
+    return;
+  }
+  s->pump(*c);
 }
 
 void ControlServer::drop(uint64_t id) {
@@ -359,12 +461,12 @@ void Responder::event(const rapidjson::Value& ev) const {
 }
 
 void Responder::end(const rapidjson::Value* data) const {
-  send(ctl::end_line(id_, data), 0, -1);
+  send(ctl::end_line(id_, data), held_ ? -1 : 0, -1);
 }
 
 size_t Responder::queued() const {
   ControlServer::Conn* c = server_->find(conn_);
-  return c == nullptr ? 0 : uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(c->pipe));
+  return c == nullptr ? 0 : server_->queued(*c);
 }
 
 }  // namespace gb::daemon

@@ -5,9 +5,13 @@
 // hands each request to the command table's handler. Handlers answer through a
 // Responder, now or later (after a store query or a commit): a Responder names its
 // connection by number, so an answer for a connection that has gone is dropped and a
-// client that leaves mid-stream costs nothing. A connection that sends nothing for
-// idle_timeout is closed unless it has answers or a stream outstanding; one whose
-// unsent output passes kMaxQueued (a follower that stopped reading) is closed.
+// client that leaves mid-stream costs nothing.
+//
+// Bounds per connection: at most kMaxOutstanding answers owed or streams open, and
+// kWriteWindow bytes on the socket; beyond either, gbd stops reading the connection's
+// requests until it catches up, so neither pipelining nor not reading grows memory or
+// the store's queue. A connection that sends nothing for idle_timeout is closed unless
+// it has answers or a stream outstanding.
 #pragma once
 
 #include <sys/types.h>
@@ -90,14 +94,27 @@ class ControlServer {
   void close();
   size_t clients() const { return conns_.size(); }
 
-  static constexpr size_t kMaxQueued = 8 * 1024 * 1024;
+  // Answers owed and streams open per connection; past it, its requests wait.
+  static constexpr int kMaxOutstanding = 4;
+  // Bytes handed to the socket at a time; more wait in the connection's backlog, and
+  // past it the connection's requests wait too.
+  static constexpr size_t kWriteWindow = 1024 * 1024;
 
  private:
   friend class Responder;
   struct Conn;
 
   static void on_connection(uv_stream_t* server, int status);
+  static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
+  static void on_written(uv_write_t* req, int status);
   void accept_one();
+  void start_reading(Conn& c);
+  void stop_reading(Conn& c);
+  void pump(Conn& c);
+  bool busy(const Conn& c) const;
+  size_t queued(const Conn& c) const;
+  void flush(Conn& c);
+  void close_when_sent(Conn& c);
   bool allowed(const Peer& p) const;
   void on_line(Conn& c, std::string& line);
   void on_idle(uint64_t id);

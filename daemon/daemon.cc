@@ -93,6 +93,10 @@ int Daemon::run() {
     if (control_) {
       control_->close();
     }
+    // The store thread reads the runtime's pools: it stops before they go.
+    if (store_) {
+      store_->stop();
+    }
     return 1;
   }
   LOG_INFO("server.ready")
@@ -183,6 +187,14 @@ void Daemon::apply(std::shared_ptr<const config::Config> cfg) {
     worker->post([worker, lim = cfg->limits] { worker->apply_limits(lim); });
   }
   control_->set_limits(cfg->limits.control_idle_timeout, cfg->limits.control_clients);
+}
+
+uint64_t Daemon::requests() const {
+  uint64_t n = 0;
+  for (const auto& w : workers_) {
+    n += w->requests();
+  }
+  return n;
 }
 
 void Daemon::stop(const char* why) {

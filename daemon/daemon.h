@@ -57,6 +57,7 @@ class Daemon {
   const std::string& config_path() const { return config_path_; }
   const ListenerSet& listeners() const { return *listeners_; }
   size_t workers() const { return workers_.size(); }
+  uint64_t requests() const;  // handled since start, all workers
   uv::Loop& loop() { return loop_; }
   // Posts onto the main loop from any thread (store callbacks).
   bool post(std::function<void()> fn) { return mailbox_->post(std::move(fn)); }

@@ -1,5 +1,6 @@
 // The keys.* control commands: list, add, remove, reset, disable, enable.
 #include <chrono>
+#include <map>
 
 #include "base/log.h"
 #include "ctl/json.h"
@@ -15,7 +16,7 @@ using rapidjson::Value;
 namespace {
 
 constexpr size_t kMaxKeyLength = 512;
-constexpr size_t kMaxKeysPerCall = 10000;
+constexpr size_t kMaxKeysPerCall = 5000;  // a reply of 5000 keys stays under 1 MiB
 
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -51,6 +52,54 @@ Value key_json(const std::string& pool, const pool::KeyView& k, ctl::Alloc& a) {
       .str("last_error", k.last_error)
       .val("cooling", std::move(cooling));
   return v;
+}
+
+// A listing of many keys goes out as events of kKeysPerEvent keys each (every line
+// stays far below the protocol's 1 MiB), then the end line with the totals.
+constexpr size_t kKeysPerEvent = 200;
+
+void send_key_listing(const Responder& r, rapidjson::Document& doc,
+                      const Result<std::vector<store::KeyActivity>>& acts) {
+  std::map<std::pair<std::string, std::string>, store::KeyActivity> by_key;
+  if (acts) {
+    for (const store::KeyActivity& x : acts.value()) {
+      by_key[{x.pool, x.key}] = x;
+    }
+  }
+  auto& keys = doc["keys"];
+  r.begin_stream();
+  rapidjson::Document chunk(rapidjson::kObjectType);
+  rapidjson::Value list(rapidjson::kArrayType);
+  auto& a = chunk.GetAllocator();
+  size_t total = keys.Size();
+  for (size_t i = 0; i < total; ++i) {
+    rapidjson::Value& k = keys[static_cast<rapidjson::SizeType>(i)];
+    store::KeyActivity found;
+    if (auto it = by_key.find({k["pool"].GetString(), k["id"].GetString()}); it != by_key.end()) {
+      found = it->second;
+    }
+    Value v(k, a);
+    Obj(v, a)
+        .num("requests_1m", static_cast<int64_t>(found.last_minute))
+        .num("requests_1h", static_cast<int64_t>(found.last_hour))
+        .num("requests_24h", static_cast<int64_t>(found.last_day))
+        .num("errors_1h", static_cast<int64_t>(found.errors_last_hour));
+    list.PushBack(v, a);
+    if (list.Size() == kKeysPerEvent || i + 1 == total) {
+      Value ev(rapidjson::kObjectType);
+      ev.AddMember("keys", list, a);
+      r.event(ev);
+      chunk.SetObject();
+      chunk.GetAllocator().Clear();
+      list.SetArray();
+    }
+  }
+  rapidjson::Document end(rapidjson::kObjectType);
+  Obj(end, end.GetAllocator())
+      .flag("request_log", doc["request_log"].GetBool())
+      .num("keys", static_cast<int64_t>(total))
+      .flag("activity", static_cast<bool>(acts));
+  r.end(&end);
 }
 
 // A key as it may be added: printable ASCII without spaces, bounded.
@@ -171,25 +220,7 @@ void ControlCommands::keys_status(Call& c) {
   // Requests per key over the last minute, hour and day come from the request log.
   d_.store().key_activity(wall_ms(), [d, r, doc](Result<std::vector<store::KeyActivity>> acts) {
     auto shared = std::make_shared<Result<std::vector<store::KeyActivity>>>(std::move(acts));
-    d->post([r, doc, shared] {
-      auto& a = doc->GetAllocator();
-      for (auto& k : (*doc)["keys"].GetArray()) {
-        store::KeyActivity found;
-        if (*shared) {
-          for (const store::KeyActivity& x : shared->value()) {
-            if (x.pool == k["pool"].GetString() && x.key == k["id"].GetString()) {
-              found = x;
-            }
-          }
-        }
-        Obj(k, a)
-            .num("requests_1m", static_cast<int64_t>(found.last_minute))
-            .num("requests_1h", static_cast<int64_t>(found.last_hour))
-            .num("requests_24h", static_cast<int64_t>(found.last_day))
-            .num("errors_1h", static_cast<int64_t>(found.errors_last_hour));
-      }
-      r.ok(doc.get());
-    });
+    d->post([r, doc, shared] { send_key_listing(r, *doc, *shared); });
   });
 }
 
@@ -267,16 +298,15 @@ void ControlCommands::keys_reset(Call& c) {
   auto doc = std::make_shared<rapidjson::Document>(rapidjson::kObjectType);
   auto& a = doc->GetAllocator();
   Value list(rapidjson::kArrayType);
+  // Every key of the pools: counted, not listed (a pool may hold thousands).
   for (const auto& p : pools.value()) {
     p->reset_all(pool::Clock::now(), std::chrono::system_clock::now());
-    for (const pool::KeyView& k : p->snapshot(pool::Clock::now())) {
-      Value v(rapidjson::kObjectType);
-      Obj(v, a).str("id", k.id).str("mask", k.mask).str("pool", p->name());
-      list.PushBack(v, a);
-    }
+    Value v(rapidjson::kObjectType);
+    Obj(v, a).str("pool", p->name()).num("keys", static_cast<int64_t>(p->size()));
+    list.PushBack(v, a);
     LOG_INFO("key.reset").kv("pool", p->name()).kv("keys", "all");
   }
-  Obj(*doc, a).val("keys", std::move(list));
+  Obj(*doc, a).str("action", "reset").flag("all", true).val("pools", std::move(list));
   commit_then_reply(c, doc);
 }
 

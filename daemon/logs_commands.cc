@@ -85,8 +85,9 @@ void ControlCommands::logs_tail(Call& c) {
   f->q.key = key.value();
   f->q.errors_only = errors.value();
   store::RequestQuery history = f->q;
-  // One row more than asked, when following: its rowid is where following starts.
-  history.limit = static_cast<size_t>(std::max<int64_t>(n.value(), follow.value() ? 1 : 0));
+  // When following, some rows even with -n 0: the largest rowid among them is where
+  // following starts.
+  history.limit = static_cast<size_t>(std::max<int64_t>(n.value(), follow.value() ? 20 : 0));
   int64_t want = n.value();
   bool following = follow.value();
   f->r.begin_stream();
@@ -96,8 +97,11 @@ void ControlCommands::logs_tail(Call& c) {
     if (alive.expired() || !f->r.alive()) {
       return;
     }
-    // The newest row, kept for the cursor even when -n 0 shows none.
-    int64_t cursor = rows.empty() ? 0 : rows.front().rowid;
+    // Rows are newest first by arrival; a long request is logged (gets its rowid) late.
+    int64_t cursor = 0;
+    for (const store::RequestRow& row : rows) {
+      cursor = std::max(cursor, row.rowid);
+    }
     if (rows.size() > static_cast<size_t>(want)) {
       rows.resize(static_cast<size_t>(want));
     }

@@ -11,7 +11,7 @@ constexpr std::array kCommands{
     Command{"help", "help", "", Access::read, false, "list the commands"},
     Command{"status", "status", "", Access::read, false,
             "version, uptime, config file, listeners, pools and totals"},
-    Command{"keys.status", "keys status", "[POOL]", Access::read, false,
+    Command{"keys.status", "keys status", "[POOL]", Access::read, true,
             "every key: state, cooldowns, failures, in flight, requests 1m/1h/24h, last error"},
     Command{"keys.add", "keys add", "[--pool P] KEY... | -", Access::write, false,
             "add runtime keys (kept in gbd.db across restarts); '-' reads them from stdin"},

@@ -86,7 +86,6 @@ struct ServerStats {
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> open{0};
   std::atomic<uint64_t> refused{0};
-  std::atomic<uint64_t> requests{0};  // requests handed to the handler
 };
 
 // What every connection of one server shares; owned by the server, outlives its connections.

@@ -43,6 +43,8 @@ class Worker {
   void request_stop(uint64_t grace_ms);
   void join();
   int loop_close_result() const { return loop_close_rc_; }
+  // Requests handed to the handler so far; any thread.
+  uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
 
  private:
   void handle(http::Exchange& ex);
@@ -72,6 +74,7 @@ class Worker {
   std::unique_ptr<uv::Timer> grace_timer_;
   std::atomic<uint64_t> grace_ms_{0};
   std::atomic<int> stop_requests_{0};
+  std::atomic<uint64_t> requests_{0};  // written by the worker's thread only
   std::thread thread_;
   int loop_close_rc_ = 0;
 };

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <rapidjson/document.h>
+#include <set>
 #include <thread>
 
 #include "harness.h"
@@ -37,6 +38,7 @@ class CtlConn {
     }
   }
   bool ok() const { return fd_ >= 0; }
+  void half_close() { shutdown(fd_, SHUT_WR); }
   bool send(std::string_view bytes) { return send_all(fd_, bytes, 5s); }
   // The next line, or "" when the peer closed or nothing came in time.
   std::string line(Ms timeout = 5s) {
@@ -248,4 +250,112 @@ TEST_CASE("gbd refuses to start when another gbd answers on its control socket",
   CHECK(second.err.find("ev=server.control_failed") != std::string::npos);
   CHECK(second.err.find("another process answers") != std::string::npos);
   CHECK(rig.gbd.generate().status == 200);
+}
+
+TEST_CASE("a client that half-closes after its request still gets the answer",
+          "[integration][control]") {
+  Rig rig;
+  CtlConn c(rig.dir.file("gbd.sock"));
+  REQUIRE(c.send(R"({"id":1,"cmd":"keys.reset","args":{"all":true}})"
+                 "\n"
+                 R"({"id":2,"cmd":"status"})"
+                 "\n"));
+  c.half_close();
+  // keys.reset answers after its commit to gbd.db, status at once: both arrive.
+  std::set<int> ids;
+  for (int i = 0; i < 2; ++i) {
+    std::string l = c.line();
+    REQUIRE_FALSE(l.empty());
+    auto d = parse(l);
+    CHECK(d["ok"].GetBool());
+    ids.insert(d["id"].GetInt());
+  }
+  CHECK(ids == std::set<int>{1, 2});
+  CHECK(c.wait_closed(3s));
+}
+
+TEST_CASE("a client that pipelines thousands of requests without reading is paced, not buffered",
+          "[integration][control]") {
+  Rig rig;
+  CtlConn c(rig.dir.file("gbd.sock"));
+  long rss_before = rig.gbd.process().rss_kib();
+  std::string batch;
+  for (int i = 0; i < 20000; ++i) {
+    batch += R"({"id":)" + std::to_string(i) + R"(,"cmd":"help"})" + "\n";
+  }
+  // gbd stops reading while its answers wait, so this write may block: it goes on a thread.
+  std::thread writer([&] { c.send(batch); });
+  std::this_thread::sleep_for(500ms);
+  long rss_stalled = rig.gbd.process().rss_kib();
+  int answered = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string l = c.line();
+    if (l.empty()) {
+      break;
+    }
+    auto d = parse(l);
+    if (d["id"].GetInt() != i) {
+      break;
+    }
+    ++answered;
+  }
+  writer.join();
+  CHECK(answered == 20000);
+  // Each answer is about 2 KiB: 40 MB if they were all buffered.
+  INFO("RSS before " << rss_before << " KiB, while the client did not read " << rss_stalled);
+  CHECK(rss_stalled - rss_before < 16 * 1024);
+}
+
+TEST_CASE("keys status lists thousands of keys in lines under 1 MiB", "[integration][control]") {
+  Rig rig;
+  std::string keys;
+  for (int i = 0; i < 3000; ++i) {
+    keys += "ok-many-" + std::to_string(100000 + i) + "-padding-to-a-realistic-length\n";
+  }
+  std::string file = rig.dir.write("many.keys", keys);
+  RunResult add = run(rig.dir, {"/bin/sh", "-c",
+                                std::string(GBCTL_PATH) + " -s " + rig.dir.file("gbd.sock") +
+                                    " --json keys add - < " + file});
+  INFO(add.err);
+  REQUIRE(add.status == 0);
+  CHECK(parse(add.out)["keys"].Size() == 3000);
+  RunResult list = run(rig.dir, {GBCTL_PATH, "-s", rig.dir.file("gbd.sock"), "--json", "keys",
+                                 "status"});
+  INFO(list.err);
+  REQUIRE(list.status == 0);
+  CHECK(parse(list.out)["keys"].Size() == 3002);
+  // On the wire: events of a few hundred keys each, then the end line.
+  CtlConn c(rig.dir.file("gbd.sock"));
+  REQUIRE(c.send(R"({"id":1,"cmd":"keys.status"})"
+                 "\n"));
+  size_t events = 0, seen = 0;
+  for (std::string l = c.line(); !l.empty(); l = c.line()) {
+    CHECK(l.size() < 1024 * 1024);
+    auto d = parse(l);
+    if (d.HasMember("event")) {
+      ++events;
+      seen += d["event"]["keys"].Size();
+      continue;
+    }
+    CHECK(d["end"].GetBool());
+    CHECK(d["data"]["keys"].GetInt() == 3002);
+    break;
+  }
+  CHECK(seen == 3002);
+  CHECK(events > 1);
+}
+
+TEST_CASE("gbd that cannot bind its listener exits 1 cleanly", "[integration][control]") {
+  TempDir dir;
+  Mock mock(dir);
+  GbdConfig cfg;
+  cfg.base_url = mock.url();
+  // The mock's own port is taken.
+  cfg.listen = {"127.0.0.1:" + std::to_string(mock.port())};
+  std::string path = dir.write("gbd.toml", cfg.to_toml(dir));
+  RunResult r = run(dir, {GBD_PATH, "-c", path}, 10s);
+  CHECK(r.status == 1);
+  CHECK(r.err.find("ev=server.listen_failed") != std::string::npos);
+  // The control socket it made is gone again, so the next start is not refused.
+  CHECK(access(dir.file("gbd.sock").c_str(), F_OK) != 0);
 }

@@ -19,7 +19,7 @@ const std::set<std::string_view> kWriteCommands = {
 };
 
 // The commands that may answer with event lines before their reply.
-const std::set<std::string_view> kStreamingCommands = {"logs.tail"};
+const std::set<std::string_view> kStreamingCommands = {"logs.tail", "keys.status"};
 
 }  // namespace
 
@@ -89,7 +89,7 @@ TEST_CASE("exactly the commands that change state are write commands", "[ctl]") 
   }
 }
 
-TEST_CASE("only logs.tail streams", "[ctl]") {
+TEST_CASE("only logs.tail and keys.status stream", "[ctl]") {
   std::set<std::string_view> streaming;
   for (const Command& c : commands()) {
     if (c.streams) {
