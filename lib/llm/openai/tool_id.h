@@ -1,0 +1,28 @@
+// Tool call ids that carry Gemini's thought signature through an OpenAI client.
+//
+// Gemini 3 requires the thoughtSignature of each functionCall part to come back with
+// that part in the next turn; OpenAI clients keep only the tool call's id. So the id
+// carries it: "call_" + 16 random [a-z0-9], then Gemini's own functionCall.id when there
+// is one as "_id_" + base64url(id), then the signature as "_ts_" + the signature's
+// base64 rewritten to base64url without padding. No server-side state: any gbd (or a
+// restarted one) can read an id back. Pure.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace gb::llm::openai {
+
+struct ToolIdParts {
+  std::string signature;  // thoughtSignature as Gemini sent it (standard base64), or ""
+  std::string gemini_id;  // functionCall.id, or ""
+};
+
+// `random16` supplies the 16 random characters (tests pass a fixed string).
+std::string make_tool_id(const ToolIdParts& parts, std::string_view random16);
+// What an id carries; empty parts for an id gbd did not make (any client id is valid).
+ToolIdParts parse_tool_id(std::string_view id);
+// 16 random [a-z0-9] characters.
+std::string random_suffix();
+
+}  // namespace gb::llm::openai
