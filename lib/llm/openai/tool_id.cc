@@ -1,5 +1,6 @@
 #include "llm/openai/tool_id.h"
 
+#include <cstdio>
 #include <random>
 
 namespace gb::llm::openai {
@@ -7,8 +8,6 @@ namespace gb::llm::openai {
 namespace {
 
 constexpr std::string_view kPrefix = "call_";
-constexpr std::string_view kSig = "_ts_";
-constexpr std::string_view kId = "_id_";
 constexpr std::string_view kB64url =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -51,57 +50,92 @@ bool b64url_decode(std::string_view in, std::string* out) {
 
 }  // namespace
 
-// The signature travels as the bytes it encodes, base64url: Gemini's standard base64
-// (with '+', '/' and '=') would not survive every client's handling of ids.
+// Sections after "call_" + 16 random characters: '_', a tag ('i' for Gemini's id, 's' for
+// the signature), 4 hex digits of length, then that many base64url characters. Lengths,
+// not separators, delimit them: base64url itself holds '_'. Only [A-Za-z0-9_-] appear,
+// the characters every client accepts in an id.
+namespace {
+
+void add_section(std::string* id, char tag, const std::string& b64) {
+  char len[8];
+  std::snprintf(len, sizeof len, "%04zx", b64.size());
+  *id += '_';
+  *id += tag;
+  *id += len;
+  *id += b64;
+}
+
+std::string std_to_url(std::string s) {
+  for (char& c : s) {
+    c = c == '+' ? '-' : c == '/' ? '_' : c;
+  }
+  while (!s.empty() && s.back() == '=') {
+    s.pop_back();
+  }
+  return s;
+}
+
+std::string url_to_std(std::string s) {
+  for (char& c : s) {
+    c = c == '-' ? '+' : c == '_' ? '/' : c;
+  }
+  while (s.size() % 4 != 0) {
+    s += '=';
+  }
+  return s;
+}
+
+constexpr size_t kRandom = 16;
+constexpr size_t kMaxSection = 0xFFFF;
+
+}  // namespace
+
 std::string make_tool_id(const ToolIdParts& parts, std::string_view random16) {
   std::string id(kPrefix);
   id += random16;
   if (!parts.gemini_id.empty()) {
-    id += kId;
-    id += b64url_encode(parts.gemini_id);
+    add_section(&id, 'i', b64url_encode(parts.gemini_id));
   }
-  if (!parts.signature.empty()) {
-    std::string raw;
-    std::string std_b64 = parts.signature;
-    for (char& c : std_b64) {
-      c = c == '+' ? '-' : c == '/' ? '_' : c;
-    }
-    while (!std_b64.empty() && std_b64.back() == '=') {
-      std_b64.pop_back();
-    }
-    id += kSig;
-    id += std_b64;
+  std::string sig = std_to_url(parts.signature);
+  if (!sig.empty() && sig.size() <= kMaxSection) {
+    add_section(&id, 's', sig);
   }
   return id;
 }
 
 ToolIdParts parse_tool_id(std::string_view id) {
   ToolIdParts parts;
-  if (id.substr(0, kPrefix.size()) != kPrefix) {
+  if (id.substr(0, kPrefix.size()) != kPrefix || id.size() < kPrefix.size() + kRandom) {
     return parts;
   }
-  size_t sig = id.find(kSig);
-  size_t gid = id.find(kId);
-  if (sig != std::string_view::npos) {
-    std::string s(id.substr(sig + kSig.size()));
-    bool valid = !s.empty();
-    for (char& c : s) {
-      valid &= kB64url.find(c) != std::string_view::npos;
-      c = c == '-' ? '+' : c == '_' ? '/' : c;
+  size_t pos = kPrefix.size() + kRandom;
+  while (pos + 6 <= id.size() && id[pos] == '_') {
+    char tag = id[pos + 1];
+    size_t len = 0;
+    for (size_t i = pos + 2; i < pos + 6; ++i) {
+      char c = id[i];
+      int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (v < 0) {
+        return ToolIdParts{};
+      }
+      len = len * 16 + static_cast<size_t>(v);
     }
-    while (valid && s.size() % 4 != 0) {
-      s += '=';
+    if (pos + 6 + len > id.size()) {
+      return ToolIdParts{};
     }
-    if (valid) {
-      parts.signature = std::move(s);
+    std::string_view payload = id.substr(pos + 6, len);
+    if (payload.find_first_not_of(kB64url) != std::string_view::npos) {
+      return ToolIdParts{};
     }
-  }
-  if (gid != std::string_view::npos) {
-    size_t end = sig != std::string_view::npos && sig > gid ? sig : id.size();
-    std::string decoded;
-    if (b64url_decode(id.substr(gid + kId.size(), end - gid - kId.size()), &decoded)) {
-      parts.gemini_id = std::move(decoded);
+    if (tag == 'i') {
+      std::string decoded;
+      if (b64url_decode(payload, &decoded)) {
+        parts.gemini_id = std::move(decoded);
+      }
+    } else if (tag == 's') {
+      parts.signature = url_to_std(std::string(payload));
     }
+    pos += 6 + len;
   }
   return parts;
 }

@@ -2,10 +2,9 @@
 //
 // Gemini 3 requires the thoughtSignature of each functionCall part to come back with
 // that part in the next turn; OpenAI clients keep only the tool call's id. So the id
-// carries it: "call_" + 16 random [a-z0-9], then Gemini's own functionCall.id when there
-// is one as "_id_" + base64url(id), then the signature as "_ts_" + the signature's
-// base64 rewritten to base64url without padding. No server-side state: any gbd (or a
-// restarted one) can read an id back. Pure.
+// carries it (and Gemini's own functionCall.id when there is one): "call_" + 16 random
+// [a-z0-9], then length-prefixed base64url sections (tool_id.cc). No server-side state:
+// any gbd, or a restarted one, reads an id back. Pure.
 #pragma once
 
 #include <string>
