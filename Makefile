@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 JOBS ?= $(shell nproc)
 CMAKE_GEN := -G Ninja
 
-.PHONY: all deps build release run test test-build test-asan fuzz clean
+.PHONY: all deps build release run test test-build test-asan sdk-deps fuzz clean
 
 all: build
 
@@ -36,12 +36,25 @@ run: release
 	mkdir -p var
 	./build-release/gbd -c etc/gbd.dev.toml
 
+# The openai npm package that tests/sdk drives gbd with, from its lock file; again when the
+# lock is newer than node_modules. Uses the node and npm on PATH: the SDK needs Node.js 20
+# or later, and Debian 12's nodejs is 18.
+sdk-deps:
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+		{ echo "tests/sdk needs node (20 or later) and npm on PATH" >&2; exit 1; }
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || \
+		{ echo "tests/sdk needs Node.js 20 or later, not $$(node --version)" >&2; exit 1; }
+	@if [ ! -d tests/sdk/node_modules ] || [ tests/sdk/package-lock.json -nt tests/sdk/node_modules ]; then \
+		echo "cd tests/sdk && npm ci --no-audit --no-fund"; \
+		cd tests/sdk && npm ci --no-audit --no-fund; \
+	fi
+
 # Every test through CTest, then again under AddressSanitizer and UBSan.
-test: build
+test: build sdk-deps
 	cd build && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) test-asan
 
-test-asan: deps
+test-asan: deps sdk-deps
 	cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DGB_SANITIZE=ON
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

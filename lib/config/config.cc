@@ -31,7 +31,7 @@ const char* default_base_url(Provider p) {
     case Provider::gemini:
       return "https://generativelanguage.googleapis.com";
     case Provider::openai:
-      return "https://api.openai.com";
+      return "https://api.openai.com/v1";
     case Provider::anthropic:
       return "https://api.anthropic.com";
   }

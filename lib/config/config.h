@@ -107,6 +107,8 @@ struct Pool {
   Duration queue_timeout{0};
   unsigned queue_max = 100;   // requests waiting at once in this pool; more are answered at once
   std::vector<Quota> quotas;  // sorted by model, no two with the same model
+  // How long the upstream's models list, which GET /v1/models shows, is kept.
+  Duration models_ttl = std::chrono::minutes(10);
   std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
   std::string proxy;  // always "" for now: a non-empty proxy is refused
 

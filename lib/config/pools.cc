@@ -320,6 +320,10 @@ constexpr Field<PoolDraft> kPoolFields[] = {
      }},
     {"queue_max", [](const Item& it, PoolDraft& d) { it.uint(&d.pool.queue_max, 0, kMaxQueue); }},
     {"quota", read_quotas},
+    {"models_ttl",
+     [](const Item& it, PoolDraft& d) {
+       it.duration(&d.pool.models_ttl, false, std::chrono::hours(24));
+     }},
     {"ca_file", [](const Item& it, PoolDraft& d) { it.string(&d.pool.ca_file); }},
     {"proxy", read_proxy},
 };

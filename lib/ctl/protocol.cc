@@ -4,6 +4,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "base/json_depth.h"
+
 namespace gb::ctl {
 
 namespace {
@@ -12,32 +14,12 @@ Error bad(std::string msg) {
   return Error::make(Errc::bad_request, Side::client, std::move(msg));
 }
 
-// RapidJSON's parser and its copies recurse once per level: a line of a million '['
-// would overflow the stack. No message of the protocol nests deeper than a few levels.
+// RapidJSON's parser and its copies recurse once per level; no message of the protocol
+// nests deeper than a few levels.
 constexpr int kMaxDepth = 32;
 
 bool shallow(std::string_view line) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxDepth) {
-        return false;
-      }
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
+  return json_depth_within(line, kMaxDepth);
 }
 
 std::string string_of(const rapidjson::Value& v) {

@@ -93,6 +93,9 @@ std::string Prober::probe_head(const config::Pool& pool, const std::string& key)
                                        : "/v1beta/models/" + pool.probe_model;
       break;
     case config::Provider::openai:
+      // base_url is what OpenAI's SDKs call their base URL: it ends before /models.
+      path += pool.probe_model.empty() ? "/models" : "/models/" + pool.probe_model;
+      break;
     case config::Provider::anthropic:
       path += pool.probe_model.empty() ? "/v1/models" : "/v1/models/" + pool.probe_model;
       break;

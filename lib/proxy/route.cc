@@ -83,6 +83,43 @@ Route match_models(std::string_view method, std::string_view version, std::strin
   return r;  // unknown action: not found
 }
 
+// path after "/v1" or "/openai/v1": the OpenAI-compatible API.
+Route match_openai(std::string_view method, std::string_view rest) {
+  Route r;
+  r.api = ClientApi::openai;
+  auto post = [&](RouteKind kind, const char* action) {
+    r.action = action;
+    r.kind = method == "POST" ? kind : RouteKind::bad_method;
+    r.allow = "POST";
+    return r;
+  };
+  if (rest == "/chat/completions") {
+    return post(RouteKind::openai_chat, "chat.completions");
+  }
+  if (rest == "/embeddings") {
+    return post(RouteKind::openai_embeddings, "embeddings");
+  }
+  if (rest == "/models") {
+    r.action = "models.list";
+    r.kind = method == "GET" ? RouteKind::openai_models : RouteKind::bad_method;
+    r.allow = "GET";
+    return r;
+  }
+  if (consume(rest, "/models/")) {
+    r.action = "models.get";
+    if (!valid_model_name(rest)) {
+      r.kind = RouteKind::not_found;
+      return r;
+    }
+    r.model = std::string(rest);
+    r.kind = method == "GET" ? RouteKind::openai_model : RouteKind::bad_method;
+    r.allow = "GET";
+    return r;
+  }
+  r.kind = RouteKind::not_found;
+  return r;
+}
+
 }  // namespace
 
 Route match_route(std::string_view method, std::string_view path) {
@@ -93,6 +130,9 @@ Route match_route(std::string_view method, std::string_view path) {
     return r;
   }
   std::string_view p = path;
+  if (consume(p, "/openai/v1")) {
+    return match_openai(method, p);
+  }
   consume(p, "/gemini");
   if (consume(p, "/v1beta")) {
     return match_models(method, "v1beta", p);
@@ -101,8 +141,13 @@ Route match_route(std::string_view method, std::string_view path) {
     Route r = match_models(method, "v1", p);
     // Bare /v1/models and /v1/models/{id} belong to the OpenAI-compatible API; only the
     // /gemini/v1/ spelling reaches Gemini's models.list and models.get.
-    if ((r.action == "list" || r.action == "get") && path.substr(0, 7) != "/gemini") {
-      return Route{};
+    bool gemini_prefix = path.substr(0, 7) == "/gemini";
+    if (!gemini_prefix && (r.kind == RouteKind::not_found || r.action == "list" ||
+                           r.action == "get" || r.kind == RouteKind::bad_model)) {
+      // /v1/models/{model}:ACTION stays Gemini v1; everything else under /v1 is OpenAI.
+      if (p.find(':') == std::string_view::npos) {
+        return match_openai(method, p);
+      }
     }
     return r;
   }

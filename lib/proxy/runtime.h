@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "http/server_conn.h"
 #include "pool/key_pool.h"
+#include "proxy/models_cache.h"
 
 namespace gb::store {
 class Store;
@@ -51,6 +52,7 @@ class Runtime {
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   http::ServerStats server_stats;
+  ModelsCache models;  // upstream models lists, for GET /v1/models
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
  private:

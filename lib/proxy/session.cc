@@ -16,6 +16,8 @@ namespace {
 constexpr size_t kMaxErrorBody = 1 << 20;
 // Longest SSE event held back while waiting for its end.
 constexpr size_t kMaxHeldEvent = 4 << 20;
+// Largest whole answer read to be translated (a chat completion or embeddings list).
+constexpr size_t kMaxTranslated = 64 << 20;
 
 uint64_t ms_of(std::chrono::milliseconds d) {
   return static_cast<uint64_t>(d.count());
@@ -51,7 +53,7 @@ std::string model_or_none(const std::string& model) {
 Session::Session(uv::Loop& loop, std::shared_ptr<uv::Mailbox> mailbox,
                  http::UpstreamPool& upstream, http::Exchange& ex,
                  std::shared_ptr<const Snapshot> snap, Route route, const config::Pool& pool,
-                 pool::KeyPool& keys, std::string token_id, uint64_t sid)
+                 pool::KeyPool& keys, std::string token_id, uint64_t sid, SessionPlan plan)
     : loop_(loop),
       mailbox_(std::move(mailbox)),
       upstream_(upstream),
@@ -62,6 +64,7 @@ Session::Session(uv::Loop& loop, std::shared_ptr<uv::Mailbox> mailbox,
       keys_(keys),
       token_id_(std::move(token_id)),
       sid_(sid),
+      plan_(std::move(plan)),
       wall0_(std::chrono::system_clock::now()),
       t0_(std::chrono::steady_clock::now()) {
   const config::Limits& lim = snap_->config->limits;
@@ -71,7 +74,9 @@ Session::Session(uv::Loop& loop, std::shared_ptr<uv::Mailbox> mailbox,
 }
 
 void Session::start() {
-  body_ = std::make_shared<const std::string>(std::move(ex_->request().body));
+  body_ = std::make_shared<const std::string>(plan_.body ? std::move(*plan_.body)
+                                                          : std::move(ex_->request().body));
+  plan_.body.reset();
   peer_ = ex_->peer();
   ex_->on_abort = [this] { on_client_abort(); };
   ex_->on_drain = [this] { on_client_drain(); };
@@ -227,7 +232,7 @@ void Session::send(bool fresh_connection) {
   up_body_.clear();
   have_answer_ = false;
   std::string head = upstream_request_head(ex_->request(), body_->size(), pool_.origin,
-                                           route_.upstream_path, lease_->key);
+                                           route_.upstream_path, lease_->key, plan_.style);
   conn_->send(std::move(head), body_, this, timeouts_);
 }
 
@@ -284,6 +289,17 @@ void Session::on_response_head(int status, http::Headers headers) {
   answer_key_ = attempt_key_;
   record_attempt(std::to_string(status));
   final_status_ = status;
+  if (plan_.translator) {
+    // A whole answer is translated at its end; a stream as it comes.
+    if (plan_.translator->streams()) {
+      http::Headers h;
+      h.add("Content-Type", plan_.translator->content_type());
+      h.add("Cache-Control", "no-cache");
+      t_first_byte_ = std::chrono::steady_clock::now();
+      ex_->begin(200, std::move(h), -1);
+    }
+    return;
+  }
   const std::string* ct = headers.find("content-type");
   const std::string* ce = headers.find("content-encoding");
   // Event boundaries can only be seen in an uncompressed stream; a compressed one passes
@@ -305,7 +321,27 @@ void Session::on_response_body(const char* data, size_t n) {
     return;
   }
   usage_.feed(std::string_view(data, n));
-  forward_body(data, n);
+  if (plan_.translator && !plan_.translator->streams()) {
+    if (translated_in_.size() + n > kMaxTranslated) {
+      Error e = Error::make(Errc::bad_upstream_response, Side::upstream,
+                            "an answer to translate is larger than " +
+                                std::to_string(kMaxTranslated >> 20) + " MiB");
+      if (conn_ != nullptr) {
+        conn_->cancel();
+        conn_ = nullptr;
+      }
+      settle(pool::Verdict{pool::Outcome::success, false, std::nullopt, false, "ok"});
+      reply_error(502, e.code, e.context);
+      return;
+    }
+    translated_in_.append(data, n);
+    return;
+  }
+  if (plan_.translator) {
+    write_out(plan_.translator->feed(std::string_view(data, n)));
+  } else {
+    forward_body(data, n);
+  }
   if (!paused_ && ex_ != nullptr && ex_->over_high_water() && conn_ != nullptr) {
     paused_ = true;
     conn_->pause();
@@ -348,8 +384,46 @@ void Session::on_client_drain() {
   }
 }
 
+void Session::write_out(std::string_view bytes) {
+  if (!bytes.empty()) {
+    bytes_out_ += bytes.size();
+    ex_->write(bytes);
+  }
+}
+
+// The end of an answer that a translator rewrites whole.
+void Session::answer_translated() {
+  std::optional<std::string> body = plan_.translator->translate(translated_in_);
+  translated_in_.clear();
+  if (!body) {
+    reply_error(502, Errc::bad_upstream_response,
+                "pool " + pool_.name + " answered with a body gbd could not translate");
+    return;
+  }
+  http::Headers h;
+  h.add("Content-Type", plan_.translator->content_type());
+  t_first_byte_ = std::chrono::steady_clock::now();
+  bytes_out_ += body->size();
+  final_status_ = plan_.translator->status();
+  ex_->respond(final_status_, std::move(h), *body);
+  ex_ = nullptr;
+  finish(End::ok);
+}
+
 void Session::on_response_end() {
   conn_ = nullptr;
+  if (phase_ == Phase::streaming && plan_.translator) {
+    settle(pool::Verdict{pool::Outcome::success, false, std::nullopt, false, "ok"});
+    if (!plan_.translator->streams()) {
+      answer_translated();
+      return;
+    }
+    write_out(plan_.translator->finish());
+    ex_->end();
+    ex_ = nullptr;
+    finish(End::ok);
+    return;
+  }
   if (phase_ == Phase::streaming) {
     if (!partial_event_.empty()) {
       ex_->write(partial_event_);  // the upstream ended it; forward what it sent
@@ -392,11 +466,15 @@ void Session::on_response_error(const Error& err, bool response_started, bool st
     send(true);
     return;
   }
-  if (phase_ == Phase::streaming) {
+  bool whole_answer = plan_.translator && !plan_.translator->streams();
+  if (phase_ == Phase::streaming && !whole_answer) {
     settle(pool::classify_transport(err.code));
     cut_stream(err);
     return;
   }
+  // A whole answer being read for translation has sent nothing to the client yet: like
+  // a failure before the first byte, it is retried on another key.
+  translated_in_.clear();
   (void)response_started;
   pool::Verdict v = pool::classify_transport(err.code);
   settle(v);
@@ -424,7 +502,14 @@ void Session::cut_stream(const Error& err) {
       .kv("detail", err.context)
       .kv("bytes", bytes_out_);
   record_attempt(err.name());
-  if (sse_) {
+  if (plan_.translator && plan_.translator->streams()) {
+    write_out(plan_.translator->fail("upstream connection lost mid-stream (" +
+                                     std::string(err.name()) + "); the answer is incomplete"));
+    ex_->end();
+  } else if (plan_.translator) {
+    // Nothing reached the client yet: a whole answer was being read.
+    ex_->abort();
+  } else if (sse_) {
     // Drop the half event and end with an error event, Gemini's own mid-stream shape.
     partial_event_.clear();
     std::string ev =
@@ -519,6 +604,22 @@ void Session::forward_buffered() {
   answer_key_ = attempt_key_;
   err_ = Errc::upstream_status;
   t_first_byte_ = std::chrono::steady_clock::now();
+  if (plan_.translator) {
+    const std::string* ra = up_headers_.find("retry-after");
+    llm::openai::ClientError e =
+        plan_.translator->error(up_status_, up_body_, ra ? *ra : std::string_view());
+    http::Headers h;
+    h.add("Content-Type", "application/json");
+    if (e.retry_after_s) {
+      h.add("Retry-After", std::to_string(*e.retry_after_s));
+    }
+    final_status_ = e.status;
+    bytes_out_ += e.body.size();
+    ex_->respond(e.status, std::move(h), e.body);
+    ex_ = nullptr;
+    finish(End::upstream_error);
+    return;
+  }
   bytes_out_ += up_body_.size();
   ex_->respond(up_status_, client_response_headers(up_headers_), up_body_);
   ex_ = nullptr;
@@ -535,7 +636,9 @@ void Session::reply_error(int status, Errc err, std::string message,
   }
   final_status_ = status;
   t_first_byte_ = std::chrono::steady_clock::now();
-  std::string body = gemini_error_body(status, message);
+  std::string body = route_.api == ClientApi::openai
+                         ? llm::openai::error_body_for_status(status, message)
+                         : gemini_error_body(status, message);
   bytes_out_ += body.size();
   ex_->respond(status, std::move(h), body);
   ex_ = nullptr;

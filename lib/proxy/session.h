@@ -25,8 +25,10 @@
 #include "http/client_conn.h"
 #include "http/server_conn.h"
 #include "pool/key_pool.h"
+#include "proxy/forward.h"
 #include "proxy/route.h"
 #include "proxy/runtime.h"
+#include "proxy/translator.h"
 #include "proxy/usage.h"
 #include "sse/boundary.h"
 #include "uv/loop.h"
@@ -38,11 +40,19 @@ class UpstreamPool;
 
 namespace gb::proxy {
 
+// What differs from forwarding a native request byte for byte.
+struct SessionPlan {
+  std::optional<std::string> body;         // sent instead of the client's body
+  std::unique_ptr<Translator> translator;  // rewrites the answer; null: as it is
+  UpstreamStyle style;                     // key header, client headers or not
+};
+
 class Session : public http::ResponseSink, public uv::Deletable {
  public:
   Session(uv::Loop& loop, std::shared_ptr<uv::Mailbox> mailbox, http::UpstreamPool& upstream,
           http::Exchange& ex, std::shared_ptr<const Snapshot> snap, Route route,
-          const config::Pool& pool, pool::KeyPool& keys, std::string token_id, uint64_t sid);
+          const config::Pool& pool, pool::KeyPool& keys, std::string token_id, uint64_t sid,
+          SessionPlan plan = {});
   void start();
 
  private:
@@ -63,6 +73,8 @@ class Session : public http::ResponseSink, public uv::Deletable {
                    std::optional<int> retry_after_s = {});
   void forward_buffered();
   void forward_body(const char* data, size_t n);
+  void answer_translated();
+  void write_out(std::string_view bytes);
   void cut_stream(const Error& err);
   void finish(End end);
   void log_request(End end, double ms, double ttfb);
@@ -86,6 +98,8 @@ class Session : public http::ResponseSink, public uv::Deletable {
   uint64_t sid_;
   std::shared_ptr<const std::string> body_;
   http::ClientTimeouts timeouts_;
+  SessionPlan plan_;
+  std::string translated_in_;  // a whole upstream answer to translate at its end
 
   Phase phase_ = Phase::waiting;
   http::ClientConn* conn_ = nullptr;

@@ -6,6 +6,7 @@
 #include "proxy/gemini_error.h"
 #include "proxy/route.h"
 #include "proxy/session.h"
+#include "llm/openai/chat_response.h"
 
 namespace gb::proxy {
 
@@ -183,9 +184,15 @@ const Snapshot& Worker::snapshot() {
   return *snap_;
 }
 
-std::string Worker::format_error(std::string_view, int status, std::string_view message,
+// Refusals before a route handler runs (413, 431, ...) take the shape of the API the
+// path belongs to.
+std::string Worker::format_error(std::string_view target, int status, std::string_view message,
                                  std::string* content_type) {
   *content_type = "application/json; charset=UTF-8";
+  std::string_view path = target.substr(0, target.find('?'));
+  if (match_route("POST", path).api == ClientApi::openai) {
+    return llm::openai::error_body_for_status(status, message);
+  }
   return gemini_error_body(status, message);
 }
 
@@ -197,7 +204,10 @@ void Worker::reply(http::Exchange& ex, int status, Errc err, std::string_view me
     h.add("Allow", allow);
   }
   log_access(ex, status, err, message);
-  ex.respond(status, std::move(h), gemini_error_body(status, message));
+  bool openai = match_route(ex.request().method, ex.request().path()).api == ClientApi::openai;
+  ex.respond(status, std::move(h),
+             openai ? llm::openai::error_body_for_status(status, message)
+                    : gemini_error_body(status, message));
 }
 
 void Worker::log_access(http::Exchange& ex, int status, Errc err, std::string_view reason) {
@@ -233,6 +243,10 @@ void Worker::handle(http::Exchange& ex) {
       reply(ex, 400, Errc::bad_request, "invalid model name in the path");
       return;
     case RouteKind::gemini:
+    case RouteKind::openai_chat:
+    case RouteKind::openai_embeddings:
+    case RouteKind::openai_models:
+    case RouteKind::openai_model:
       break;
   }
   std::shared_ptr<const Snapshot> snap = (snapshot(), snap_);
@@ -249,6 +263,10 @@ void Worker::handle(http::Exchange& ex) {
       return;
     case AuthResult::ok:
       break;
+  }
+  if (route.api == ClientApi::openai) {
+    handle_openai(ex, std::move(route), std::move(snap), std::move(token_id));
+    return;
   }
   const config::Pool* pool = route.model.empty() ? nullptr : cfg.pool_for_model(route.model);
   if (route.model.empty()) {

@@ -15,6 +15,7 @@
 #include "http/server.h"
 #include "http/upstream_pool.h"
 #include "proxy/runtime.h"
+#include "proxy/session.h"
 #include "uv/loop.h"
 #include "uv/mailbox.h"
 
@@ -48,6 +49,13 @@ class Worker {
 
  private:
   void handle(http::Exchange& ex);
+  // The OpenAI-compatible routes (worker_openai.cc), after authentication.
+  void handle_openai(http::Exchange& ex, Route route, std::shared_ptr<const Snapshot> snap,
+                     std::string token_id);
+  void openai_models(http::Exchange& ex, Route route, std::shared_ptr<const Snapshot> snap,
+                     std::string token_id);
+  void start_session(http::Exchange& ex, Route route, std::shared_ptr<const Snapshot> snap,
+                     const config::Pool& pool, std::string token_id, SessionPlan plan);
   void serve_health(http::Exchange& ex);
   void reply(http::Exchange& ex, int status, Errc err, std::string_view message,
              const char* allow = nullptr);

@@ -299,4 +299,33 @@ inline std::string wrap_in_array(std::string_view body) {
   return out;
 }
 
+// The OpenAI-compatible layer wraps errors too, ending the array on a line of its own:
+// `[{` ... `}\n]`, as a captured answer shows.
+inline std::string wrap_openai_error(std::string_view body) {
+  std::string out;
+  out.reserve(body.size() + 3);
+  out += '[';
+  out += body;
+  out += "\n]";
+  return out;
+}
+
+// The layer's 401 without an Authorization header. Google's usual text for a request with
+// no credential; the capture of this exact case is missing.
+inline const std::string& openai_unauthenticated_body() {
+  static const std::string body = wrap_openai_error(error_body(
+      401,
+      "Request is missing required authentication credential. Expected OAuth 2 access token, "
+      "login cookie or other valid authentication credential. See "
+      "https://developers.google.com/identity/sign-in/web/devconsole-project."));
+  return body;
+}
+
+// The layer's 400 for an Authorization header that is not "Bearer <key>" (captured).
+inline const std::string& openai_bad_authorization_body() {
+  static const std::string body =
+      wrap_openai_error(error_body(400, "Invalid Authorization header."));
+  return body;
+}
+
 }  // namespace gb::mock

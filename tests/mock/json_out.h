@@ -2,6 +2,7 @@
 //
 //   pretty  2-space indent, one member per line; non-streaming bodies and error bodies.
 //   line    one line, `": "` after keys and `,` with no space between members; SSE events.
+//   compact one line with no spaces at all, `{"a":1,"b":[]}`; the OpenAI-compatible layer.
 //
 // Strings are escaped like Google's encoder: besides the JSON-mandatory escapes it writes
 // < > & as \u003c \u003e \u0026 (HTML-safe output), so clients meet \u escapes in tests.
@@ -17,7 +18,7 @@
 
 namespace gb::mock {
 
-enum class JsonStyle { pretty, line };
+enum class JsonStyle { pretty, line, compact };
 
 // Length of the valid UTF-8 sequence at s[i], or 0 if the bytes there are not one.
 inline size_t utf8_length(std::string_view s, size_t i) {
@@ -113,7 +114,7 @@ class JsonOut {
   void key(std::string_view k) {
     separate();
     append_google_json_string(*out_, k);
-    *out_ += ": ";
+    *out_ += style_ == JsonStyle::compact ? ":" : ": ";
     after_key_ = true;
   }
   void string(std::string_view s) {
@@ -124,6 +125,7 @@ class JsonOut {
   void number(uint64_t v) { raw(std::to_string(v)); }
   void number(int v) { number(static_cast<int64_t>(v)); }
   void boolean(bool v) { raw(v ? "true" : "false"); }
+  void null() { raw("null"); }
   // A value already rendered as JSON (a number literal such as 0.95).
   void raw(std::string_view json) {
     value_prefix();

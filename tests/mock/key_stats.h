@@ -19,20 +19,24 @@
 namespace gb::mock {
 
 // The methods of route.h, then requests whose path names no method ("other").
-inline constexpr size_t kActionCount = 8;
+inline constexpr size_t kActionCount = 11;
 inline constexpr size_t kOtherAction = kActionCount - 1;
-static_assert(static_cast<size_t>(ApiMethod::batch_embed) + 1 == kOtherAction,
+static_assert(static_cast<size_t>(ApiMethod::openai_models) + 1 == kOtherAction,
               "one action per ApiMethod, in order, then other");
 
 inline size_t action_index(ApiMethod m) {
   return static_cast<size_t>(m);
 }
 
-// The names of WIRE.md §1.2: "models.list", "models.get", "generateContent", ...
+// The names of WIRE.md §1.2: "models.list", "models.get", "generateContent", ...; then
+// the OpenAI-compatible layer's: "openai.chat" (streamed or not), "openai.embeddings",
+// "openai.models" (list and get).
 inline std::string_view action_name(size_t index) {
   static constexpr std::string_view kNames[kActionCount] = {
-      "models.list", "models.get",   "generateContent",    "streamGenerateContent",
-      "countTokens", "embedContent", "batchEmbedContents", "other",
+      "models.list",           "models.get",  "generateContent",
+      "streamGenerateContent", "countTokens", "embedContent",
+      "batchEmbedContents",    "openai.chat", "openai.embeddings",
+      "openai.models",         "other",
   };
   return index < kActionCount ? kNames[index] : kNames[kOtherAction];
 }

@@ -6,6 +6,7 @@
 #include "http/request.h"
 #include "http/status.h"
 #include "json_out.h"
+#include "openai_request.h"
 
 namespace gb::mock {
 
@@ -165,7 +166,8 @@ void MockServer::handle(http::Exchange& ex) {
   shared_.count_request(worker_);
   std::string key;
   size_t action = kOtherAction;
-  Reply reply = decide(req, &key, &action);
+  Reply reply =
+      is_openai_path(req.path()) ? decide_openai(req, &key, &action) : decide(req, &key, &action);
   shared_.record(worker_, req, key, action);
   if (reply.immediate()) {
     ex.respond(reply.status, reply_headers(reply), reply.payload());
@@ -219,8 +221,10 @@ void MockServer::handle_control(http::Exchange& ex) {
 
 std::string format_server_error(std::string_view target, int status, std::string_view message,
                                 std::string* content_type) {
-  (void)target;
   *content_type = "application/json; charset=UTF-8";
+  if (is_openai_path(target)) {
+    return wrap_openai_error(error_body(status, message));
+  }
   return error_body(status, message);
 }
 

@@ -1,4 +1,5 @@
 // The mock Gemini upstream: request handling for one worker, and the state all workers share.
+// It serves the native API and Gemini's OpenAI-compatible layer (/v1beta/openai/).
 //
 // Each worker thread runs its own loop and HttpServer (SO_REUSEPORT on one port) with its
 // own MockServer; they share a SharedState for what tests read back or set through
@@ -87,6 +88,8 @@ class MockServer {
   // Everything about the answer to an API request (gemini_api.cc); *key gets the API key
   // used, empty if none, and *action the method's index (key_stats.h).
   Reply decide(http::Request& req, std::string* key, size_t* action);
+  // The same for a request to the OpenAI-compatible layer, /v1beta/openai/ (openai_api.cc).
+  Reply decide_openai(http::Request& req, std::string* key, size_t* action);
 
   uv::Loop& loop_;
   SharedState& shared_;
@@ -94,7 +97,8 @@ class MockServer {
   MockOptions opts_;
 };
 
-// Renders the server's own early errors (400, 408, 413, 431) as Google error bodies.
+// Renders the server's own early errors (400, 408, 413, 431) as Google error bodies (in
+// an array under /v1beta/openai/).
 std::string format_server_error(std::string_view target, int status, std::string_view message,
                                 std::string* content_type);
 

@@ -264,7 +264,7 @@ class ProtoChecker {
       }
       Path fpath{path, f->snake};
       if (!f->repeated) {
-        if (v.IsArray()) {
+        if (v.IsArray() && f->kind != FieldKind::any) {  // a Value may hold a list
           unknown_name(key, path, "Proto field is not repeating, cannot start list.");
         } else {
           check_one(v, *f, fpath);

@@ -301,5 +301,59 @@ inline const MessageType& batch_embed_contents_request() {
   return t;
 }
 
+// Gemini's OpenAI-compatible layer (WIRE.md §3, §4.2, §4.7) parses its requests with the
+// same transcoder, so an unknown OpenAI field gets the proto-JSON "Unknown name" error.
+// The fields are OpenAI's; nested OpenAI objects are accepted as any object or value.
+inline const MessageType& stream_options() {
+  static const MessageType t{"StreamOptions", {scalar("includeUsage", K::boolean)}};
+  return t;
+}
+
+inline const MessageType& chat_completion_request() {
+  static const MessageType t{"ChatCompletionRequest",
+                             {scalar("model", K::string),
+                              scalar("messages", K::structure, true),
+                              scalar("maxTokens", K::int32),
+                              scalar("maxCompletionTokens", K::int32),
+                              scalar("temperature", K::number),
+                              scalar("topP", K::number),
+                              scalar("n", K::int32),
+                              scalar("stop", K::any),
+                              scalar("seed", K::int64),
+                              scalar("stream", K::boolean),
+                              msg("streamOptions", &stream_options),
+                              scalar("tools", K::structure, true),
+                              scalar("toolChoice", K::any),
+                              scalar("parallelToolCalls", K::boolean),
+                              scalar("responseFormat", K::structure),
+                              scalar("reasoningEffort", K::string),
+                              scalar("user", K::string),
+                              scalar("frequencyPenalty", K::number),
+                              scalar("presencePenalty", K::number),
+                              scalar("logitBias", K::structure),
+                              scalar("logprobs", K::boolean),
+                              scalar("topLogprobs", K::int32),
+                              scalar("modalities", K::string, true),
+                              scalar("audio", K::structure),
+                              scalar("prediction", K::structure),
+                              scalar("serviceTier", K::string),
+                              scalar("store", K::boolean),
+                              scalar("metadata", K::structure),
+                              scalar("verbosity", K::string),
+                              scalar("webSearchOptions", K::structure),
+                              scalar("functions", K::structure, true),
+                              scalar("functionCall", K::any),
+                              scalar("extraBody", K::structure)}};
+  return t;
+}
+
+inline const MessageType& embeddings_request() {
+  static const MessageType t{
+      "EmbeddingsRequest",
+      {scalar("model", K::string), scalar("input", K::any), scalar("encodingFormat", K::string),
+       scalar("dimensions", K::int32), scalar("user", K::string)}};
+  return t;
+}
+
 }  // namespace proto
 }  // namespace gb::mock

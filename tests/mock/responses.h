@@ -11,11 +11,15 @@
 //   text 0..N-1     increments of the answer text (or one functionCall event)
 //   final           parts-less content with finishReason, unless the stream is truncated
 // usageMetadata, modelVersion and responseId are on every event; counts are cumulative.
+//
+// The same plan, with `openai` set, drives the answers of Gemini's OpenAI-compatible layer;
+// their bodies and chunks are written by openai_responses.h.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,19 +80,28 @@ class TextSource {
   bool is_filler_ = false;
 };
 
+// How an answer of the OpenAI-compatible layer differs from a Gemini one.
+struct OpenAiShape {
+  std::string model;           // as the request named it
+  uint64_t created = 0;        // unix seconds, the same on every chunk
+  bool include_usage = false;  // stream_options.include_usage
+  bool usage_chunk = false;    // usage in a chunk of its own (else on the last content chunk)
+};
+
 struct GenerationPlan {
   std::string model;
   std::string response_id;
   uint64_t prompt_tokens = 1;
   TextSource text;
-  uint64_t chunks = 3;             // text events of a stream
-  uint64_t chunk_bytes = 0;        // 0: split the text into `chunks` near-equal pieces
-  std::string thought;             // non-empty: a thought part comes first
-  std::string function_name;       // non-empty: answer with a call instead of text
-  bool signature = false;          // put a thoughtSignature on the call (Gemini 3)
-  uint64_t max_output_bytes = 0;   // 0: no cap; else the text stops there with MAX_TOKENS
-  bool finish = true;              // false: no finishReason at all (a truncated stream)
-  uint64_t candidates_tokens = 0;  // the answer's candidatesTokenCount; 0: from the bytes
+  uint64_t chunks = 3;                // text events of a stream
+  uint64_t chunk_bytes = 0;           // 0: split the text into `chunks` near-equal pieces
+  std::string thought;                // non-empty: a thought part comes first
+  std::string function_name;          // non-empty: answer with a call instead of text
+  bool signature = false;             // put a thoughtSignature on the call (Gemini 3)
+  uint64_t max_output_bytes = 0;      // 0: no cap; else the text stops there with MAX_TOKENS
+  bool finish = true;                 // false: no finishReason at all (a truncated stream)
+  uint64_t candidates_tokens = 0;     // the answer's candidatesTokenCount; 0: from the bytes
+  std::optional<OpenAiShape> openai;  // set: an answer of the OpenAI-compatible layer
 
   bool capped() const { return max_output_bytes > 0 && max_output_bytes < text.size(); }
   uint64_t text_end() const { return capped() ? text.align(max_output_bytes) : text.size(); }
@@ -142,8 +155,24 @@ struct GenerationPlan {
   }
   bool has_thought_event() const { return !thought.empty(); }
   bool has_final_event() const { return finish && function_name.empty(); }
+  // OpenAI chunks: one per piece of text, at least one (it carries the role and, when the
+  // answer finishes, the finish_reason), then the usage chunk if it stands alone.
+  uint64_t openai_content_chunks() const { return std::max<uint64_t>(1, text_events()); }
+  bool has_usage_chunk() const {
+    return openai && finish && openai->include_usage && openai->usage_chunk;
+  }
   uint64_t event_count() const {
+    if (openai) {
+      return openai_content_chunks() + (has_usage_chunk() ? 1 : 0);
+    }
     return (has_thought_event() ? 1 : 0) + text_events() + (has_final_event() ? 1 : 0);
+  }
+  // The events at the end that finish the answer (a mid-stream error comes before them).
+  uint64_t closing_events() const {
+    if (openai) {
+      return finish ? 1 + (has_usage_chunk() ? 1 : 0) : 0;
+    }
+    return has_final_event() ? 1 : 0;
   }
 };
 
@@ -298,6 +327,8 @@ enum class Framing {
   sse_crlf,    // data: {...}\r\n\r\n   (current Gemini models)
   sse_lf,      // data: {...}\n\n
   json_array,  // [{...},\r\n{...}]     (streamGenerateContent without alt=sse)
+  openai_sse,  // data: {...}\n\n, then data: [DONE]\n\n (the OpenAI-compatible layer;
+               // its events come from openai_responses.h)
 };
 
 inline JsonStyle event_style(Framing f) {
@@ -332,6 +363,9 @@ inline void append_framed_error(std::string_view error_json, bool first, Framing
 
 // What closes the body after the last event.
 inline std::string_view stream_trailer(Framing f, bool any_event) {
+  if (f == Framing::openai_sse) {
+    return "data: [DONE]\n\n";
+  }
   if (f != Framing::json_array) {
     return {};
   }
@@ -392,21 +426,27 @@ inline std::string count_tokens_body(uint64_t tokens) {
 }
 
 // Embedding values: a deterministic pseudo-random vector seeded by the text, each value a
-// multiple of 1e-6 in (-0.1, 0.1) printed in plain decimal.
-inline void write_embedding_values(JsonOut& j, std::string_view text, uint64_t dims) {
+// multiple of 1e-6 in (-0.1, 0.1). f(v) gets each value in millionths.
+template <typename F>
+void for_each_embedding_value(std::string_view text, uint64_t dims, F f) {
   uint64_t x = 0xcbf29ce484222325ull;
   for (char c : text) {
     x ^= static_cast<unsigned char>(c);
     x *= 0x100000001b3ull;
   }
-  j.key("values");
-  j.begin_array();
-  char buf[24];
   for (uint64_t i = 0; i < dims; ++i) {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    int64_t v = static_cast<int64_t>(x % 199999) - 99999;  // millionths
+    f(static_cast<int64_t>(x % 199999) - 99999);
+  }
+}
+
+// The values as a JSON array of numbers in plain decimal.
+inline void write_embedding_array(JsonOut& j, std::string_view text, uint64_t dims) {
+  j.begin_array();
+  char buf[24];
+  for_each_embedding_value(text, dims, [&](int64_t v) {
     uint64_t mag = static_cast<uint64_t>(v < 0 ? -v : v);
     int n = mag == 0 ? std::snprintf(buf, sizeof buf, "0")
                      : std::snprintf(buf, sizeof buf, "%s0.%06llu", v < 0 ? "-" : "",
@@ -415,8 +455,13 @@ inline void write_embedding_values(JsonOut& j, std::string_view text, uint64_t d
       buf[--n] = '\0';
     }
     j.raw(std::string_view(buf, static_cast<size_t>(n)));
-  }
+  });
   j.end_array();
+}
+
+inline void write_embedding_values(JsonOut& j, std::string_view text, uint64_t dims) {
+  j.key("values");
+  write_embedding_array(j, text, dims);
 }
 
 struct EmbedInput {

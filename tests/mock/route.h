@@ -3,6 +3,8 @@
 //   GET  /{v1beta|v1}/models/{model}
 //   POST /{v1beta|v1}/models/{model}:{generateContent|streamGenerateContent|countTokens|
 //                                      embedContent|batchEmbedContents}
+// The methods of Gemini's OpenAI-compatible layer (/v1beta/openai/...) come last; their
+// paths are parsed in openai_request.h.
 #pragma once
 
 #include <string_view>
@@ -17,6 +19,9 @@ enum class ApiMethod {
   count_tokens,
   embed,
   batch_embed,
+  openai_chat,        // POST /v1beta/openai/chat/completions
+  openai_embeddings,  // POST /v1beta/openai/embeddings
+  openai_models,      // GET /v1beta/openai/models[/{model}]
 };
 
 struct Route {
@@ -55,14 +60,23 @@ inline const MethodInfo* method_info(ApiMethod m) {
   return nullptr;
 }
 
+// The service and method a "blocked" 403 names. Those of the OpenAI-compatible layer are
+// not known from a capture; these are our guess.
 inline std::string_view rpc_name(ApiMethod m) {
-  if (m == ApiMethod::list_models) {
-    return "ModelService.ListModels";
+  switch (m) {
+    case ApiMethod::list_models:
+      return "ModelService.ListModels";
+    case ApiMethod::get_model:
+      return "ModelService.GetModel";
+    case ApiMethod::openai_chat:
+      return "OpenAiCompatibilityService.ChatCompletions";
+    case ApiMethod::openai_embeddings:
+      return "OpenAiCompatibilityService.Embeddings";
+    case ApiMethod::openai_models:
+      return "OpenAiCompatibilityService.Models";
+    default:
+      return method_info(m)->rpc;
   }
-  if (m == ApiMethod::get_model) {
-    return "ModelService.GetModel";
-  }
-  return method_info(m)->rpc;
 }
 
 // False when the path names no method we serve (a Google-style 404).

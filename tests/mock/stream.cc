@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "errors.h"
+#include "openai_responses.h"
 
 namespace gb::mock {
 
@@ -131,7 +132,7 @@ uint64_t Responder::event_limit() const {
     case Ending::cut:
       return std::min(reply_.cut_after, total);
     case Ending::midstream_error:
-      return std::min<uint64_t>(2, total - (p.has_final_event() ? 1 : 0));
+      return std::min<uint64_t>(2, total - p.closing_events());
     default:
       return total;
   }
@@ -157,7 +158,11 @@ void Responder::pump() {
       waiting_drain_ = true;  // on_drain resumes us
       return;
     }
-    append_framed_event(*reply_.plan, next_++, reply_.framing, buf_);
+    if (reply_.framing == Framing::openai_sse) {
+      append_openai_event(*reply_.plan, next_++, buf_);
+    } else {
+      append_framed_event(*reply_.plan, next_++, reply_.framing, buf_);
+    }
     bool paced = reply_.chunk_delay_ms > 0 && next_ < limit;
     if ((paced || buf_.size() >= kBatchBytes) && !flush()) {
       return;
@@ -184,7 +189,10 @@ void Responder::conclude() {
     append_framed_error(error, next_ == 0, reply_.framing, buf_);
     ++next_;
   }
-  buf_ += stream_trailer(reply_.framing, next_ > 0);
+  // An error event ends an OpenAI stream: no [DONE] after it.
+  if (reply_.ending != Ending::midstream_error || reply_.framing != Framing::openai_sse) {
+    buf_ += stream_trailer(reply_.framing, next_ > 0);
+  }
   if (!flush()) {
     return;
   }

@@ -113,7 +113,7 @@ TEST_CASE("pools keep file order and their own settings", "[config]") {
 
   const Pool& openai = c->pools[2];
   CHECK(openai.provider == Provider::openai);
-  CHECK(openai.base_url == "https://api.openai.com");
+  CHECK(openai.base_url == "https://api.openai.com/v1");
   CHECK(openai.strategy == Strategy::weighted);
   CHECK(openai.proxy.empty());
   CHECK(openai.probe_model.empty());
