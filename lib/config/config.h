@@ -56,6 +56,13 @@ struct Limits {
   // follows a stream).
   Duration control_idle_timeout = std::chrono::seconds(60);
   unsigned control_clients = 64;  // control connections open at once
+  // Images that OpenAI requests name by http(s) URL are downloaded by gbd: at most
+  // media_max bytes each, within media_timeout; from private, loopback and link-local
+  // addresses only with media_private (a client could otherwise make gbd reach
+  // services that only gbd's host can see).
+  uint64_t media_max = 20 * kMiB;
+  Duration media_timeout = std::chrono::seconds(10);
+  bool media_private = false;
 };
 
 struct Clients {

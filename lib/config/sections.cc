@@ -80,6 +80,12 @@ constexpr Field<Limits> kLimitsFields[] = {
        it.duration(&l.control_idle_timeout, false, std::chrono::hours(1));
      }},
     {"control_clients", [](const Item& it, Limits& l) { it.uint(&l.control_clients, 1, 1024); }},
+    {"media_max", [](const Item& it, Limits& l) { it.size(&l.media_max, kKiB, 100 * kMiB); }},
+    {"media_timeout",
+     [](const Item& it, Limits& l) {
+       it.duration(&l.media_timeout, false, std::chrono::minutes(5));
+     }},
+    {"media_private", [](const Item& it, Limits& l) { it.boolean(&l.media_private); }},
 };
 
 constexpr size_t kMinTokenLength = 8;

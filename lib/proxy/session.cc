@@ -80,6 +80,25 @@ void Session::start() {
   peer_ = ex_->peer();
   ex_->on_abort = [this] { on_client_abort(); };
   ex_->on_drain = [this] { on_client_drain(); };
+  if (plan_.media_call) {
+    // Images first: the request goes upstream once they are in it.
+    fetch_ = std::make_unique<MediaFetch>(
+        loop_, upstream_, *plan_.media_call, plan_.media,
+        [this](std::optional<llm::openai::RequestError> err) { on_media(std::move(err)); });
+    fetch_->start();
+    return;
+  }
+  next_attempt();
+}
+
+void Session::on_media(std::optional<llm::openai::RequestError> err) {
+  if (err) {
+    LOG_INFO("request.media_refused").kv("sid", sid_).kv("detail", err->message);
+    reply_error(err->status, Errc::bad_request, err->message);
+    return;
+  }
+  body_ = std::make_shared<const std::string>(llm::openai::serialize(*plan_.media_call));
+  plan_.media_call.reset();
   next_attempt();
 }
 
@@ -529,6 +548,9 @@ void Session::cut_stream(const Error& err) {
 void Session::on_client_abort() {
   ex_ = nullptr;
   err_ = Errc::client_gone;
+  if (fetch_) {
+    fetch_->cancel();
+  }
   if (phase_ == Phase::queued) {
     if (lease_on_its_way_ || !keys_.cancel_wait(waiter_)) {
       lease_on_its_way_ = true;  // on_lease gives it back and finishes

@@ -26,6 +26,7 @@
 #include "http/server_conn.h"
 #include "pool/key_pool.h"
 #include "proxy/forward.h"
+#include "proxy/media_fetch.h"
 #include "proxy/route.h"
 #include "proxy/runtime.h"
 #include "proxy/translator.h"
@@ -43,6 +44,9 @@ namespace gb::proxy {
 // What differs from forwarding a native request byte for byte.
 struct SessionPlan {
   std::optional<std::string> body;         // sent instead of the client's body
+  // A translated request with images to download first; its body is serialised then.
+  std::unique_ptr<llm::openai::GeminiCall> media_call;
+  MediaLimits media;
   std::unique_ptr<Translator> translator;  // rewrites the answer; null: as it is
   UpstreamStyle style;                     // key header, client headers or not
 };
@@ -74,6 +78,7 @@ class Session : public http::ResponseSink, public uv::Deletable {
   void forward_buffered();
   void forward_body(const char* data, size_t n);
   void answer_translated();
+  void on_media(std::optional<llm::openai::RequestError> err);
   void write_out(std::string_view bytes);
   void cut_stream(const Error& err);
   void finish(End end);
@@ -99,6 +104,7 @@ class Session : public http::ResponseSink, public uv::Deletable {
   std::shared_ptr<const std::string> body_;
   http::ClientTimeouts timeouts_;
   SessionPlan plan_;
+  std::unique_ptr<MediaFetch> fetch_;
   std::string translated_in_;  // a whole upstream answer to translate at its end
 
   Phase phase_ = Phase::waiting;

@@ -84,19 +84,18 @@ void Worker::handle_openai(http::Exchange& ex, Route route, std::shared_ptr<cons
       refuse(r.error.status, Errc::bad_request, error_json(r.error), r.error.message);
       return;
     }
-    if (!r.call.remote.empty()) {
-      refuse(400, Errc::bad_request,
-             llm::openai::error_body("image URLs over http(s) are not fetched by this gbd; send "
-                                     "the image as a data: URI",
-                                     "invalid_request_error", "messages", ""),
-             "remote media");
-      return;
-    }
     route.upstream_path = "/v1beta/models/" + r.call.model +
                           (r.call.stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
     route.stream = r.call.stream;
-    plan.body = llm::openai::serialize(r.call);
     plan.translator = chat_translator(r.call.response);
+    if (r.call.remote.empty()) {
+      plan.body = llm::openai::serialize(r.call);
+    } else {
+      const config::Limits& lim = cfg.limits;
+      plan.media = MediaLimits{lim.media_max, static_cast<uint64_t>(lim.media_timeout.count()),
+                               lim.media_private, pool->ca_file};
+      plan.media_call = std::make_unique<llm::openai::GeminiCall>(std::move(r.call));
+    }
   } else {
     llm::openai::EmbeddingsRequestResult r =
         llm::openai::translate_embeddings_request(ex.request().body);

@@ -1,8 +1,8 @@
 // What the mock reads from a request body once proto_check.h accepted its shape:
 //   - the checks Google makes beyond the JSON shape (WIRE.md §1.4, §7 item 3), each a
 //     400 INVALID_ARGUMENT message;
-//   - a summary that drives the answer: the text to echo, token counts, thoughts, and
-//     whether to answer with a function call.
+//   - a summary that drives the answer: the text to echo (or, in JSON mode, the JSON value
+//     of json_mode.h), token counts, thoughts, and whether to answer with a function call.
 // Fields may arrive in camelCase or snake_case; null counts as absent.
 #pragma once
 
@@ -14,72 +14,11 @@
 #include <string_view>
 #include <vector>
 
+#include "json_mode.h"
 #include "models.h"
+#include "request_fields.h"
 
 namespace gb::mock {
-
-// key == camel, or key is camel's snake_case spelling ("inline_data" for "inlineData").
-inline bool names_match(std::string_view key, std::string_view camel) {
-  if (key == camel) {
-    return true;
-  }
-  size_t k = 0;
-  for (char c : camel) {
-    if (c >= 'A' && c <= 'Z') {
-      if (k + 1 >= key.size() || key[k] != '_' || key[k + 1] != c - 'A' + 'a') {
-        return false;
-      }
-      k += 2;
-    } else {
-      if (k >= key.size() || key[k] != c) {
-        return false;
-      }
-      ++k;
-    }
-  }
-  return k == key.size();
-}
-
-inline const rapidjson::Value* field(const rapidjson::Value& obj, std::string_view camel) {
-  if (!obj.IsObject()) {
-    return nullptr;
-  }
-  for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
-    if (names_match({it->name.GetString(), it->name.GetStringLength()}, camel)) {
-      return it->value.IsNull() ? nullptr : &it->value;
-    }
-  }
-  return nullptr;
-}
-
-inline std::string_view string_field(const rapidjson::Value& obj, std::string_view camel) {
-  const rapidjson::Value* v = field(obj, camel);
-  return v != nullptr && v->IsString() ? std::string_view(v->GetString(), v->GetStringLength())
-                                       : std::string_view();
-}
-
-inline int64_t int_field(const rapidjson::Value& obj, std::string_view camel, int64_t dflt) {
-  const rapidjson::Value* v = field(obj, camel);
-  if (v == nullptr) {
-    return dflt;
-  }
-  if (v->IsInt64()) {
-    return v->GetInt64();
-  }
-  if (v->IsDouble()) {
-    return static_cast<int64_t>(v->GetDouble());
-  }
-  if (v->IsString()) {
-    return std::strtoll(v->GetString(), nullptr, 10);
-  }
-  return dflt;
-}
-
-// An array member, or nullptr when absent or empty.
-inline const rapidjson::Value* array_field(const rapidjson::Value& obj, std::string_view camel) {
-  const rapidjson::Value* v = field(obj, camel);
-  return v != nullptr && v->IsArray() && !v->Empty() ? v : nullptr;
-}
 
 inline uint64_t tokens_for_bytes(uint64_t bytes) {
   return (bytes + 3) / 4;
@@ -185,20 +124,6 @@ inline void check_thought_signatures(const rapidjson::Value& contents,
   }
 }
 
-inline bool iequals_ascii(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i] >= 'a' && a[i] <= 'z' ? static_cast<char>(a[i] - 32) : a[i];
-    char y = b[i] >= 'a' && b[i] <= 'z' ? static_cast<char>(b[i] - 32) : b[i];
-    if (x != y) {
-      return false;
-    }
-  }
-  return true;
-}
-
 inline void check_tools(const rapidjson::Value& req, const std::string& where,
                         std::vector<std::string>* errors) {
   const rapidjson::Value* tools = array_field(req, "tools");
@@ -222,6 +147,19 @@ inline void check_tools(const rapidjson::Value& req, const std::string& where,
   }
 }
 
+// responseSchema and responseJsonSchema are mutually exclusive (WIRE.md §1.4.5). Google's
+// text for this refusal is not known; this one is ours.
+inline void check_response_schemas(const rapidjson::Value& req, const std::string& where,
+                                   std::vector<std::string>* errors) {
+  const rapidjson::Value* gc = field(req, "generationConfig");
+  if (gc != nullptr && field(*gc, "responseSchema") != nullptr &&
+      field(*gc, "responseJsonSchema") != nullptr) {
+    errors->push_back("* " + where +
+                      ".generation_config.response_json_schema: response_json_schema and "
+                      "response_schema cannot both be set");
+  }
+}
+
 }  // namespace detail
 
 // The semantic checks of generateContent, streamGenerateContent and the inner request of
@@ -241,6 +179,7 @@ inline std::vector<std::string> check_generate_request(const rapidjson::Value& r
     detail::check_thought_signatures(*contents, &errors);
   }
   detail::check_tools(req, kWhere, &errors);
+  detail::check_response_schemas(req, kWhere, &errors);
   return errors;
 }
 
@@ -286,6 +225,8 @@ struct PromptSummary {
   bool include_thoughts = false;
   std::string function_name;  // non-empty: answer with a call to this function
   int64_t max_output_tokens = -1;
+  bool json = false;      // JSON mode: the answer is json_text instead of the echo
+  std::string json_text;  // json_mode.h
 };
 
 namespace detail {
@@ -386,6 +327,14 @@ inline PromptSummary summarize_generate(const rapidjson::Value& req) {
     if (const rapidjson::Value* tc = field(*gc, "thinkingConfig")) {
       const rapidjson::Value* inc = field(*tc, "includeThoughts");
       s.include_thoughts = inc != nullptr && inc->IsBool() && inc->GetBool();
+    }
+    if (detail::iequals_ascii(string_field(*gc, "responseMimeType"), "application/json")) {
+      const rapidjson::Value* schema = field(*gc, "responseSchema");
+      if (schema == nullptr) {
+        schema = field(*gc, "responseJsonSchema");
+      }
+      s.json = true;
+      s.json_text = json_answer(schema, s.last_user_text);
     }
   }
   s.function_name = detail::call_target(req);
