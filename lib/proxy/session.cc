@@ -529,13 +529,16 @@ void Session::cut_stream(const Error& err) {
     // Nothing reached the client yet: a whole answer was being read.
     ex_->abort();
   } else if (sse_) {
-    // Drop the half event and end with an error event, Gemini's own mid-stream shape.
+    // Drop the half event and end with an error event in the stream's own shape.
     partial_event_.clear();
-    std::string ev =
-        "data: " +
-        gemini_error_body(502, "upstream connection lost mid-stream (" + std::string(err.name()) +
-                                   "); the answer is incomplete") +
-        "\r\n\r\n";
+    std::string message =
+        "upstream connection lost mid-stream (" + std::string(err.name()) +
+        "); the answer is incomplete";
+    std::string ev = route_.api == ClientApi::openai
+                         ? "data: " + llm::openai::error_body(message, "server_error", "",
+                                                              errc_name(err.code)) +
+                               "\n\n"
+                         : "data: " + gemini_error_body(502, message) + "\r\n\r\n";
     ex_->write(ev);
     ex_->end();
   } else {

@@ -302,3 +302,142 @@ TEST_CASE("the models list comes from the upstream once and then from the cache"
   check_openai_error(rig.gbd.fetch("GET", "/v1/models/no-such-model"), 404);
   CHECK(rig.mock.stats().requests == 1);
 }
+
+namespace {
+
+std::string b64(std::string_view in) {
+  static constexpr char kT[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = uint32_t(uint8_t(in[i])) << 16 | uint32_t(uint8_t(in[i + 1])) << 8 |
+                 uint8_t(in[i + 2]);
+    out += {kT[v >> 18], kT[(v >> 12) & 63], kT[(v >> 6) & 63], kT[v & 63]};
+  }
+  if (i + 1 == in.size()) {
+    uint32_t v = uint32_t(uint8_t(in[i])) << 16;
+    out += {kT[v >> 18], kT[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    uint32_t v = uint32_t(uint8_t(in[i])) << 16 | uint32_t(uint8_t(in[i + 1])) << 8;
+    out += {kT[v >> 18], kT[(v >> 12) & 63], kT[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+
+std::string image_request(const std::string& url) {
+  return R"({"model":"gemini-2.5-flash","messages":[{"role":"user","content":[)"
+         R"({"type":"text","text":"What is this?"},)"
+         R"({"type":"image_url","image_url":{"url":")" +
+         url + R"("}}]}]})";
+}
+
+}  // namespace
+
+TEST_CASE("an image given by URL is downloaded by gbd and sent inline", "[integration][openai]") {
+  TempDir dir;
+  Mock mock(dir);
+  GbdConfig cfg;
+  cfg.base_url = mock.url();
+  cfg.limits_extra = "media_private = true\nmedia_max = \"4KiB\"\nmedia_timeout = \"1s\"\n";
+  Gbd gbd(dir, cfg);
+  Response r = chat(gbd, image_request(mock.url() + "/_mock/blob?type=image/png&bytes=1000"));
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  auto g = json_of(mock.last().body);
+  const auto& parts = g["contents"][0]["parts"];
+  const rapidjson::Value* inline_data = nullptr;
+  for (const auto& p : parts.GetArray()) {
+    if (p.HasMember("inlineData")) {
+      inline_data = &p["inlineData"];
+    }
+  }
+  REQUIRE(inline_data != nullptr);
+  CHECK((*inline_data)["mimeType"].GetString() == std::string("image/png"));
+  std::string bytes;
+  for (int i = 0; i < 1000; ++i) {
+    bytes += static_cast<char>(i % 251);
+  }
+  CHECK((*inline_data)["data"].GetString() == b64(bytes));
+
+  // Too large, not an image, an error status, a redirect, too slow: each a clear 400.
+  for (const std::string& bad :
+       {std::string("/_mock/blob?type=image/png&bytes=5000"),
+        std::string("/_mock/blob?type=text/html&bytes=10"),
+        std::string("/_mock/blob?type=image/png&bytes=10&status=404"),
+        std::string("/_mock/blob/redirect?to=http://example.invalid/x.png"),
+        std::string("/_mock/blob?type=image/png&bytes=10&delay_ms=3000")}) {
+    Response e = chat(gbd, image_request(mock.url() + bad));
+    INFO(bad << ": " << e.body);
+    check_openai_error(e, 400);
+  }
+}
+
+TEST_CASE("an image URL on a private address is refused unless media_private is set",
+          "[integration][openai]") {
+  Rig rig;
+  Response r = chat(rig.gbd, image_request(rig.mock.url() + "/_mock/blob?type=image/png&bytes=10"));
+  check_openai_error(r, 400);
+  CHECK(r.body.find("media_private") != std::string::npos);
+  CHECK(rig.mock.stats().requests == 0);
+}
+
+TEST_CASE("an openai pool gets the request byte for byte with its key as Bearer",
+          "[integration][openai]") {
+  TempDir dir;
+  Mock mock(dir);
+  GbdConfig base;
+  base.base_url = mock.url();
+  // The OpenAI-compatible pool first: it serves gemini-2.0-flash through Google's
+  // OpenAI layer; the Gemini pool serves the rest by translation.
+  std::string toml = base.to_toml(dir);
+  size_t at = toml.find("[pool.gemini]");
+  toml.insert(at, "[pool.oai]\nprovider = \"openai\"\nbase_url = \"" + mock.url() +
+                      "/v1beta/openai\"\nkeys = [\"ok-oai\"]\nmodels = [\"gemini-2.0-flash\"]\n"
+                      "probe_model = \"\"\n\n");
+  Gbd gbd(dir, toml, {"ok-1", "ok-2", "ok-oai"});
+  std::string body =
+      R"({"model":"gemini-2.0-flash","messages":[{"role":"user","content":"Hello oai"}],)"
+      R"("temperature":0.5})";
+  Response r = chat(gbd, body);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  SeenRequest seen = mock.last();
+  CHECK(seen.target == "/v1beta/openai/chat/completions");
+  CHECK(seen.body == body);
+  CHECK(seen.header("authorization") == "Bearer ok-oai");
+  auto d = json_of(r.body);
+  CHECK(std::string(d["choices"][0]["message"]["content"].GetString()) == "Echo: Hello oai");
+  // Streams pass through too, [DONE] and all.
+  Response s = chat(gbd, R"({"model":"gemini-2.0-flash","stream":true,)"
+                         R"("messages":[{"role":"user","content":"Hi"}]})");
+  CHECK(s.status == 200);
+  CHECK(chunks_of(s.body).done);
+  // The translated pool still answers the other models.
+  CHECK(chat(gbd, kHello).status == 200);
+  CHECK(mock.key_requests("ok-oai") == 2);
+}
+
+TEST_CASE("a stream of an openai pool that breaks off ends with an OpenAI error event",
+          "[integration][openai]") {
+  TempDir dir;
+  Mock mock(dir);
+  GbdConfig base;
+  base.base_url = mock.url();
+  std::string toml = base.to_toml(dir);
+  toml.insert(toml.find("[pool.gemini]"),
+              "[pool.oai]\nprovider = \"openai\"\nbase_url = \"" + mock.url() +
+                  "/v1beta/openai\"\nkeys = [\"reset-after-2-chunks-oai\"]\n"
+                  "models = [\"gemini-2.0-flash\"]\nprobe_model = \"\"\n\n");
+  Gbd gbd(dir, toml, {"ok-1", "ok-2", "reset-after-2-chunks-oai"});
+  Response r = chat(gbd, R"({"model":"gemini-2.0-flash","stream":true,)"
+                         R"("messages":[{"role":"user","content":"Hi"}]})",
+                    {{"x-mock-chunks", "5"}});
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  Chunks c = chunks_of(r.body);
+  CHECK_FALSE(c.done);
+  REQUIRE_FALSE(c.events.empty());
+  auto last = json_of(c.events.back());
+  REQUIRE(last.HasMember("error"));
+  CHECK(last["error"]["type"].GetString() == std::string("server_error"));
+}

@@ -137,6 +137,10 @@ std::unique_ptr<GenerationPlan> make_plan(const http::Request& req, const Prompt
     p->text = TextSource::filler(body_bytes);
     return p;
   }
+  if (s.json) {
+    set_json_text(*p, s.json_text);
+    return p;
+  }
   std::string echo = "Echo: " + s.last_user_text;
   // Every text event of a stream gets at least one byte: pad a short echo with the filler.
   for (size_t i = 0; streaming && echo.size() < p->chunks; ++i) {

@@ -70,8 +70,9 @@ bool header_uint(const http::Headers& h, std::string_view name, uint64_t max, ui
 // x-mock-delay-ms, for streams.
 uint64_t chunk_delay_ms(const http::Request& req);
 
-// The answer to a generation request: the text (echo, or the x-mock-* sizes), its pieces,
-// token counts (x-mock-prompt-tokens, x-mock-candidates-tokens win), thoughts and caps.
+// The answer to a generation request: the text (echo, JSON-mode value, or the x-mock-*
+// sizes), its pieces, token counts (x-mock-prompt-tokens, x-mock-candidates-tokens win),
+// thoughts and caps.
 std::unique_ptr<GenerationPlan> make_plan(const http::Request& req, const PromptSummary& s,
                                           std::string_view model, bool streaming);
 

@@ -186,7 +186,7 @@ inline Type declared_type(const rapidjson::Value& schema) {
     return type_named({t->GetString(), t->GetStringLength()});
   }
   if (t->IsInt()) {
-    static constexpr Type kByNumber[] = {Type::unspecified, Type::string, Type::number,
+    static constexpr Type kByNumber[] = {Type::unspecified, Type::string,  Type::number,
                                          Type::integer,     Type::boolean, Type::array,
                                          Type::object,      Type::null};
     int n = t->GetInt();
@@ -195,7 +195,8 @@ inline Type declared_type(const rapidjson::Value& schema) {
   if (t->IsArray()) {
     bool has_null = false;
     for (const auto& e : t->GetArray()) {
-      Type one = e.IsString() ? type_named({e.GetString(), e.GetStringLength()}) : Type::unspecified;
+      Type one =
+          e.IsString() ? type_named({e.GetString(), e.GetStringLength()}) : Type::unspecified;
       if (one == Type::null) {
         has_null = true;
       } else if (one != Type::unspecified) {
@@ -216,10 +217,19 @@ inline const rapidjson::Value* number_field(const rapidjson::Value& schema, std:
   return v != nullptr && v->IsNumber() ? v : nullptr;
 }
 
-inline uint64_t count_field(const rapidjson::Value& schema, std::string_view name,
-                            uint64_t dflt) {
+inline uint64_t count_field(const rapidjson::Value& schema, std::string_view name, uint64_t dflt) {
   int64_t n = int_field(schema, name, -1);
   return n < 0 ? dflt : static_cast<uint64_t>(n);
+}
+
+// The member `name` of an object, or nullptr.
+inline const rapidjson::Value* member(const rapidjson::Value& obj, std::string_view name) {
+  if (!obj.IsObject()) {
+    return nullptr;
+  }
+  rapidjson::Value key(rapidjson::StringRef(name.data(), name.size()));
+  auto it = obj.FindMember(key);
+  return it == obj.MemberEnd() ? nullptr : &it->value;
 }
 
 // Where a JSON pointer ("#", "#/$defs/Node", with ~0 and ~1) leads from the root.
@@ -246,11 +256,10 @@ inline const rapidjson::Value* resolve_ref(const rapidjson::Value& root, std::st
     }
     ref.remove_prefix(end);
     if (at->IsObject()) {
-      auto it = at->FindMember(rapidjson::StringRef(token.data(), token.size()));
-      if (it == at->MemberEnd()) {
+      at = member(*at, token);
+      if (at == nullptr) {
         return nullptr;
       }
-      at = &it->value;
     } else if (at->IsArray()) {
       size_t index = 0;
       auto [p, ec] = std::from_chars(token.data(), token.data() + token.size(), index);
@@ -485,21 +494,20 @@ class Maker {
         names.push_back(name);
       }
     };
-    auto has_prop = [&](std::string_view name) {
-      return props != nullptr &&
-             props->FindMember(rapidjson::StringRef(name.data(), name.size())) !=
-                 props->MemberEnd();
+    auto prop = [&](std::string_view name) {
+      return props != nullptr ? member(*props, name) : nullptr;
     };
     if (const rapidjson::Value* order = array_field(schema, "propertyOrdering")) {
       for (const auto& o : order->GetArray()) {
-        if (o.IsString() && has_prop({o.GetString(), o.GetStringLength()})) {
+        if (o.IsString() && prop({o.GetString(), o.GetStringLength()}) != nullptr) {
           add({o.GetString(), o.GetStringLength()});
         }
       }
     }
-    for (auto it = props != nullptr ? props->MemberBegin() : rapidjson::Value::ConstMemberIterator();
-         props != nullptr && it != props->MemberEnd(); ++it) {
-      add({it->name.GetString(), it->name.GetStringLength()});
+    if (props != nullptr) {
+      for (auto it = props->MemberBegin(); it != props->MemberEnd(); ++it) {
+        add({it->name.GetString(), it->name.GetStringLength()});
+      }
     }
     for (std::string_view r : required) {
       add(r);
@@ -510,11 +518,8 @@ class Maker {
       out += i == 0 ? "" : ",";
       append_string(out, names[i]);
       out += ':';
-      const rapidjson::Value* s = &kAnything;
-      if (has_prop(names[i])) {
-        s = &(*props)[rapidjson::StringRef(names[i].data(), names[i].size())];
-      }
-      value(*s, depth + 1, out);
+      const rapidjson::Value* s = prop(names[i]);
+      value(s != nullptr ? *s : kAnything, depth + 1, out);
     }
     out += '}';
   }

@@ -105,7 +105,9 @@ std::string SharedState::stats_json() const {
   }
   std::string out = "{\"connections\":" + std::to_string(stats.accepted.load()) +
                     ",\"requests\":" + std::to_string(requests()) +
-                    ",\"open\":" + std::to_string(stats.open.load()) + ",\"keys\":";
+                    ",\"open\":" + std::to_string(stats.open.load()) +
+                    ",\"blobs\":" + std::to_string(blobs_.load()) +
+                    ",\"blob_redirects\":" + std::to_string(blob_redirects_.load()) + ",\"keys\":";
   append_key_counts_json(out, keys);
   out += '}';
   return out;
@@ -132,6 +134,8 @@ bool SharedState::scripted(const std::string& key, std::string* as) const {
 
 void SharedState::reset() {
   stats.accepted.store(0, std::memory_order_relaxed);
+  blobs_.store(0, std::memory_order_relaxed);
+  blob_redirects_.store(0, std::memory_order_relaxed);
   for (auto& s : slots_) {
     s->requests.store(0, std::memory_order_relaxed);
     std::lock_guard<std::mutex> lock(s->mu);
@@ -187,7 +191,9 @@ void MockServer::handle_control(http::Exchange& ex) {
   auto wrong_method = [&](std::string_view want) {
     reply(405, "{\"error\":\"use " + std::string(want) + "\"}");
   };
-  if (path == "/_mock/stats") {
+  if (path == "/_mock/blob" || path == "/_mock/blob/redirect") {
+    handle_blob(ex);
+  } else if (path == "/_mock/stats") {
     if (req.method != "GET") {
       return wrong_method("GET");
     }

@@ -3,7 +3,7 @@
 //
 // Each worker thread runs its own loop and HttpServer (SO_REUSEPORT on one port) with its
 // own MockServer; they share a SharedState for what tests read back or set through
-// /_mock/*: connection and request counters, requests per key and method, the per-key
+// /_mock/*: connection, request and blob counters, requests per key and method, the per-key
 // counters of `flaky` keys, the keys scripted to behave as another, and the last model
 // request. The hot path touches only the worker's own slot (and the scripts, only while
 // there are any).
@@ -39,6 +39,10 @@ class SharedState {
     slots_[worker]->requests.fetch_add(1, std::memory_order_relaxed);
   }
   uint64_t requests() const;
+  // A request to /_mock/blob (or, redirect, to /_mock/blob/redirect).
+  void count_blob(bool redirect) {
+    (redirect ? blob_redirects_ : blobs_).fetch_add(1, std::memory_order_relaxed);
+  }
   // How many requests this exact key made before this one (and counts this one).
   uint64_t flaky_hit(const std::string& key);
   // Counts the request for its key (if any) and `action` (key_stats.h), and keeps it as
@@ -47,7 +51,8 @@ class SharedState {
   void record(unsigned worker, http::Request& req, const std::string& key, size_t action);
   // {"method":…,"target":…,"headers":[[n,v],…],"body":…,"api_key":…}
   std::string last_json() const;
-  // {"connections":…,"requests":…,"open":…,"keys":{<key>:{"requests":…,<method>:…},…}}
+  // {"connections":…,"requests":…,"open":…,"blobs":…,"blob_redirects":…,
+  //  "keys":{<key>:{"requests":…,<method>:…},…}}
   std::string stats_json() const;
   // From now on `key` gets the scenario of key `as` (empty: its own again).
   void script(const std::string& key, const std::string& as);
@@ -70,6 +75,8 @@ class SharedState {
   };
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<uint64_t> seq_{0};
+  std::atomic<uint64_t> blobs_{0};
+  std::atomic<uint64_t> blob_redirects_{0};
   std::mutex flaky_mu_;
   std::unordered_map<std::string, uint64_t> flaky_;
   mutable std::mutex scripts_mu_;
@@ -83,8 +90,11 @@ class MockServer {
   void handle(http::Exchange& ex);
 
  private:
-  // GET /_mock/stats, GET /_mock/last, POST /_mock/script, POST /_mock/reset.
+  // GET /_mock/stats, GET /_mock/last, POST /_mock/script, POST /_mock/reset, and the
+  // blobs below.
   void handle_control(http::Exchange& ex);
+  // GET /_mock/blob and GET /_mock/blob/redirect (blob.h, blob.cc).
+  void handle_blob(http::Exchange& ex);
   // Everything about the answer to an API request (gemini_api.cc); *key gets the API key
   // used, empty if none, and *action the method's index (key_stats.h).
   Reply decide(http::Request& req, std::string* key, size_t* action);

@@ -4,7 +4,8 @@
 //   - the checks made once proto_check.h accepted the body's shape (model and messages
 //     present, roles, reasoning_effort, embedding input), each a 400 message;
 //   - the summary that drives the answer: the same PromptSummary as a Gemini request, so
-//     that the text, the token counts and the stream's pieces follow the native rules.
+//     that the text (JSON mode included), the token counts and the stream's pieces follow
+//     the native rules.
 // Field names arrive in snake_case (OpenAI's) or camelCase (the transcoder takes both).
 #pragma once
 
@@ -265,6 +266,17 @@ inline ChatSummary summarize_chat(const rapidjson::Value& req) {
   s.prompt.max_output_tokens = int_field(req, "maxCompletionTokens", -1);
   if (s.prompt.max_output_tokens < 0) {
     s.prompt.max_output_tokens = int_field(req, "maxTokens", -1);
+  }
+  // response_format json_object or json_schema: JSON mode, as generationConfig's
+  // responseMimeType application/json with the schema as responseJsonSchema.
+  if (const rapidjson::Value* format = field(req, "responseFormat")) {
+    std::string_view type = string_field(*format, "type");
+    if (type == "json_object" || type == "json_schema") {
+      const rapidjson::Value* js = field(*format, "jsonSchema");
+      s.prompt.json = true;
+      s.prompt.json_text =
+          json_answer(js != nullptr ? field(*js, "schema") : nullptr, s.prompt.last_user_text);
+    }
   }
   const rapidjson::Value* stream = field(req, "stream");
   s.stream = stream != nullptr && stream->IsBool() && stream->GetBool();

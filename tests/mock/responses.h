@@ -176,6 +176,13 @@ struct GenerationPlan {
   }
 };
 
+// JSON mode (json_mode.h): the answer is the JSON text, split like any text. It cannot be
+// padded as a short echo is, so a stream has at most one text event per byte of it.
+inline void set_json_text(GenerationPlan& p, std::string json) {
+  p.chunks = std::min<uint64_t>(p.chunks, json.size());
+  p.text = TextSource::echo(std::move(json));
+}
+
 namespace detail {
 
 inline void write_usage(JsonOut& j, const GenerationPlan& p, uint64_t candidates, bool details) {
