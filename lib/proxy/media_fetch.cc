@@ -101,6 +101,11 @@ MediaFetch::~MediaFetch() {
 }
 
 void MediaFetch::start() {
+  // One deadline and one byte budget for all the images of the request.
+  timer_.start(limits_.timeout_ms, [this] {
+    fail("the images of the request did not arrive within " + std::to_string(limits_.timeout_ms) +
+         " ms (media_timeout)");
+  });
   next();
 }
 
@@ -148,10 +153,6 @@ void MediaFetch::next() {
   origin_ = parsed.value();
   mime_.clear();
   bytes_.clear();
-  timer_.start(limits_.timeout_ms, [this] {
-    fail("image at " + url_for_log(call_.remote[index_].url) + " did not arrive within " +
-         std::to_string(limits_.timeout_ms) + " ms (media_timeout)");
-  });
   if (limits_.allow_private) {
     request();
     return;
@@ -205,7 +206,8 @@ void MediaFetch::request() {
   }
   std::string head = "GET " + target_ + " HTTP/1.1\r\nHost: " + origin_.authority() +
                      "\r\nAccept: image/*\r\nAccept-Encoding: identity\r\n"
-                     "User-Agent: gbd/" GB_VERSION "\r\n\r\n";
+                     // Not kept for later: these hosts are the clients' choice.
+                     "Connection: close\r\nUser-Agent: gbd/" GB_VERSION "\r\n\r\n";
   http::ClientTimeouts t;
   t.connect_ms = t.response_ms = t.idle_ms = limits_.timeout_ms;
   conn_->send(std::move(head), std::make_shared<const std::string>(), this, t);
@@ -236,9 +238,9 @@ void MediaFetch::on_response_body(const char* data, size_t n) {
   if (finished_) {
     return;
   }
-  if (bytes_.size() + n > limits_.max_bytes) {
-    fail("image at " + url_for_log(call_.remote[index_].url) + " is larger than " +
-         std::to_string(limits_.max_bytes) + " bytes (media_max)");
+  if (total_ + bytes_.size() + n > limits_.max_bytes) {
+    fail("the images of the request are larger than " + std::to_string(limits_.max_bytes) +
+         " bytes in all (media_max)");
     return;
   }
   bytes_.append(data, n);
@@ -249,8 +251,8 @@ void MediaFetch::on_response_end() {
   if (finished_) {
     return;
   }
-  timer_.stop();
   llm::openai::attach_media(call_, index_, mime_, bytes_);
+  total_ += bytes_.size();
   bytes_.clear();
   ++index_;
   next();

@@ -1,8 +1,8 @@
 // MediaFetch: downloads the http(s) images an OpenAI request names by URL, one after
 // another, before the request goes to a Gemini pool (which takes images inline).
 //
-// Each download is bounded: media_max bytes, media_timeout from the first byte sent to
-// the last byte read, no redirects, a 200 with an image/* Content-Type only. Unless
+// The downloads are bounded together: media_max bytes in all, within media_timeout, no
+// redirects, a 200 with an image/* Content-Type only, connections not kept. Unless
 // media_private is set, a host that is or resolves to a private, loopback, link-local
 // or otherwise non-public address is refused, so a client cannot make gbd reach what
 // only gbd's host can see. (The address is checked, then the upstream pool resolves
@@ -76,6 +76,7 @@ class MediaFetch : public http::ResponseSink {
   std::string target_;  // path and query
   std::string mime_;
   std::string bytes_;
+  size_t total_ = 0;  // bytes of the images already in the call
   http::ClientConn* conn_ = nullptr;
   Dns* dns_ = nullptr;
   uv::Timer timer_;

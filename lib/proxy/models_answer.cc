@@ -59,6 +59,17 @@ class ModelsTranslator : public Translator {
   const char* content_type() const override { return "application/json"; }
   int status() const override { return status_; }
 
+  // The upstream could not list its models: the lists of the other pools still answer.
+  llm::openai::ClientError error(int status, std::string_view body,
+                                 std::string_view retry_after) const override {
+    std::optional<ModelsAnswer> a = models_answer(cache_, *snap_, one_, nullptr);
+    bool any = a && (a->status == 200 && a->body.find("\"id\"") != std::string::npos);
+    if (!any) {
+      return Translator::error(status, body, retry_after);
+    }
+    return llm::openai::ClientError{a->status, a->body, std::nullopt};
+  }
+
   std::optional<std::string> translate(std::string_view body) override {
     std::optional<std::vector<std::string>> ids;
     if (pool_.provider == config::Provider::gemini) {

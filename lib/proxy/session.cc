@@ -432,12 +432,23 @@ void Session::answer_translated() {
 void Session::on_response_end() {
   conn_ = nullptr;
   if (phase_ == Phase::streaming && plan_.translator) {
-    settle(pool::Verdict{pool::Outcome::success, false, std::nullopt, false, "ok"});
     if (!plan_.translator->streams()) {
+      settle(pool::Verdict{pool::Outcome::success, false, std::nullopt, false, "ok"});
       answer_translated();
       return;
     }
     write_out(plan_.translator->finish());
+    if (plan_.translator->failed()) {
+      // The upstream said it failed mid-stream (an error event, or no end): not a
+      // success of the key, and not a clean end for the log.
+      settle(pool::classify_transport(Errc::bad_upstream_response));
+      err_ = Errc::bad_upstream_response;
+      ex_->end();
+      ex_ = nullptr;
+      finish(End::cut);
+      return;
+    }
+    settle(pool::Verdict{pool::Outcome::success, false, std::nullopt, false, "ok"});
     ex_->end();
     ex_ = nullptr;
     finish(End::ok);

@@ -31,6 +31,7 @@ class ChatStreamTranslator : public Translator {
   std::string feed(std::string_view bytes) override { return stream_.feed(bytes); }
   std::string finish() override { return stream_.finish(); }
   std::string fail(std::string_view message) override { return stream_.fail(message); }
+  bool failed() const override { return stream_.failed(); }
   const char* content_type() const override { return "text/event-stream"; }
 
  private:

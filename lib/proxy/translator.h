@@ -27,6 +27,8 @@ class Translator {
   virtual std::string feed(std::string_view) { return {}; }
   virtual std::string finish() { return {}; }
   virtual std::string fail(std::string_view /*message*/) { return {}; }
+  // The stream ended with an error event (the upstream's, or a truncation).
+  virtual bool failed() const { return false; }
   // Whole answers: the client's body, or nullopt when the upstream's body is not what
   // the API promises (the client gets a 502).
   virtual std::optional<std::string> translate(std::string_view /*body*/) { return {}; }

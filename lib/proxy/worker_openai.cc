@@ -26,6 +26,11 @@ std::string peek_model(std::string_view body) {
   if (m.rfind("models/", 0) == 0) {
     m.erase(0, 7);
   }
+  // A name that goes to the key pool's lanes and to the logs: short and plain.
+  if (m.size() > 128 || m.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                            "0123456789._-") != std::string::npos) {
+    return "";
+  }
   return m;
 }
 
@@ -51,7 +56,8 @@ void Worker::handle_openai(http::Exchange& ex, Route route, std::shared_ptr<cons
   std::string model = peek_model(ex.request().body);
   if (model.empty()) {
     refuse(400, Errc::bad_request,
-           llm::openai::error_body("the request body must be a JSON object with a \"model\"",
+           llm::openai::error_body("the request body must be a JSON object whose \"model\" is a "
+                                   "model name (letters, digits, '.', '_' and '-')",
                                    "invalid_request_error", "model", ""),
            "no model");
     return;
@@ -81,7 +87,7 @@ void Worker::handle_openai(http::Exchange& ex, Route route, std::shared_ptr<cons
   if (chat) {
     llm::openai::ChatRequestResult r = llm::openai::translate_chat_request(ex.request().body);
     if (!r.ok) {
-      refuse(r.error.status, Errc::bad_request, error_json(r.error), r.error.message);
+      refuse(r.error.status, Errc::bad_request, error_json(r.error), r.error.message.substr(0, 200));
       return;
     }
     route.upstream_path = "/v1beta/models/" + r.call.model +
@@ -100,7 +106,7 @@ void Worker::handle_openai(http::Exchange& ex, Route route, std::shared_ptr<cons
     llm::openai::EmbeddingsRequestResult r =
         llm::openai::translate_embeddings_request(ex.request().body);
     if (!r.ok) {
-      refuse(r.error.status, Errc::bad_request, error_json(r.error), r.error.message);
+      refuse(r.error.status, Errc::bad_request, error_json(r.error), r.error.message.substr(0, 200));
       return;
     }
     route.upstream_path = "/v1beta/models/" + r.call.model + ":batchEmbedContents";

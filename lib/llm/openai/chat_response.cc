@@ -31,19 +31,33 @@ struct Citation {
 };
 
 // Characters (code points) in the first `bytes` bytes of `text`.
-int64_t chars_before(std::string_view text, size_t bytes) {
-  size_t end = std::min(bytes, text.size());
-  int64_t n = 0;
-  for (size_t i = 0; i < end; ++i) {
-    n += (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 ? 1 : 0;
+// Characters before each byte offset of a text, counted once: citations ask for many.
+class CharIndex {
+ public:
+  explicit CharIndex(std::string_view text) : text_(text) {}
+  int64_t at(size_t bytes) {
+    if (before_.empty()) {
+      before_.resize(text_.size() + 1);
+      int64_t n = 0;
+      for (size_t i = 0; i < text_.size(); ++i) {
+        before_[i] = n;
+        n += (static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80 ? 1 : 0;
+      }
+      before_[text_.size()] = n;
+    }
+    return before_[std::min(bytes, text_.size())];
   }
-  return n;
-}
+
+ private:
+  std::string_view text_;
+  std::vector<int64_t> before_;
+};
 
 // groundingSupports -> url_citation annotations. Gemini's segment offsets count bytes of
 // one part (segment.partIndex); OpenAI's count characters of message.content.
 std::vector<Citation> read_citations(const rapidjson::Value& candidate, const CandidateParts& p) {
   std::vector<Citation> out;
+  CharIndex chars(p.text);
   const rapidjson::Value* meta = member(candidate, "groundingMetadata");
   const rapidjson::Value* supports = meta != nullptr ? member(*meta, "groundingSupports") : nullptr;
   const rapidjson::Value* chunks = meta != nullptr ? member(*meta, "groundingChunks") : nullptr;
@@ -63,7 +77,7 @@ std::vector<Citation> read_citations(const rapidjson::Value& candidate, const Ca
     }
     auto offset = [&](const char* name) {
       uint64_t off = static_cast<uint64_t>(count_member(*seg, name));
-      return chars_before(p.text, base + std::min<uint64_t>(off, p.text.size()));
+      return chars.at(base + std::min<uint64_t>(off, p.text.size()));
     };
     int64_t start = offset("startIndex");
     int64_t end = offset("endIndex");

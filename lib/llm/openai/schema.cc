@@ -166,6 +166,12 @@ class Sanitizer {
     if (!node.IsObject()) {
       return fail(where, "a schema must be an object");
     }
+    // Every lookup walks each layer's members: a bound keeps a padded schema from
+    // stalling the loop.
+    if (node.MemberCount() > kMaxSchemaMembers) {
+      return fail(where, "a schema object holds more than " + std::to_string(kMaxSchemaMembers) +
+                             " members");
+    }
     layers->push_back(&node);
     if (auto it = node.FindMember("$ref"); it != node.MemberEnd()) {
       if (!it->value.IsString()) {
@@ -333,17 +339,32 @@ class Sanitizer {
 
   // title, description, example and nullable: they apply whatever the type.
   bool generic(const Layers& l, Value* out, const std::string& where, bool nullable) {
+    // A $ref copies its target's texts each time it is used: what is copied is counted,
+    // so that many refs to one long description cannot multiply it without bound.
     for (const char* name : {"title", "description"}) {
       if (const Value* v = key(l, name)) {
         if (!v->IsString()) {
           return fail(join(where, name), std::string(name) + " must be a string");
         }
+        copied_ += v->GetStringLength();
+        if (copied_ > kMaxSchemaCopied) {
+          return fail(where, "the schema's texts, with every $ref expanded, exceed " +
+                                 std::to_string(kMaxSchemaCopied >> 20) + " MiB");
+        }
         put(out, name, Value(*v, a_), a_);
       }
     }
-    if (const Value* v = key(l, "example")) {
+    // A scalar example is kept and counted like the texts; an object or array one is left
+    // out (its copies could not be counted cheaply, and it guides no call).
+    if (const Value* v = key(l, "example"); v != nullptr && !v->IsObject() && !v->IsArray()) {
+      copied_ += v->IsString() ? v->GetStringLength() : 8;
+      if (copied_ > kMaxSchemaCopied) {
+        return fail(where, "the schema's texts, with every $ref expanded, exceed " +
+                               std::to_string(kMaxSchemaCopied >> 20) + " MiB");
+      }
       put(out, "example", Value(*v, a_), a_);
     }
+
     if (nullable) {
       put(out, "nullable", Value(true), a_);
     }
@@ -527,6 +548,7 @@ class Sanitizer {
   const SchemaOptions& opt_;
   std::vector<std::string> ref_stack_;  // the $refs being inlined on the current path
   size_t nodes_ = 0;
+  size_t copied_ = 0;  // bytes of titles and descriptions copied
 };
 
 }  // namespace

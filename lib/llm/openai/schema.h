@@ -45,6 +45,8 @@ struct SchemaOptions {
 // sub-schemas emitted (after $ref inlining, which can multiply a schema).
 inline constexpr int kMaxSchemaDepth = 64;
 inline constexpr size_t kMaxSchemaNodes = 5000;
+inline constexpr size_t kMaxSchemaMembers = 1000;         // in one schema object
+inline constexpr size_t kMaxSchemaCopied = 4 << 20;       // title and description bytes
 
 struct SchemaResult {
   bool ok = false;

@@ -93,8 +93,9 @@ constexpr size_t kMaxSection = 0xFFFF;
 std::string make_tool_id(const ToolIdParts& parts, std::string_view random16) {
   std::string id(kPrefix);
   id += random16;
-  if (!parts.gemini_id.empty()) {
-    add_section(&id, 'i', b64url_encode(parts.gemini_id));
+  std::string gid = b64url_encode(parts.gemini_id);
+  if (!gid.empty() && gid.size() <= kMaxSection) {
+    add_section(&id, 'i', gid);
   }
   std::string sig = std_to_url(parts.signature);
   if (!sig.empty() && sig.size() <= kMaxSection) {

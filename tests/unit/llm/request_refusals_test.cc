@@ -327,3 +327,21 @@ TEST_CASE("refusals use OpenAI's codes for unknown and unsupported fields", "[op
   r = translate_chat_request(user_part(R"({"type":"file","file":{"file_id":"file-abc"}})"));
   CHECK(r.error.message.find("not supported") != std::string::npos);
 }
+
+// Regression: many $refs to one long description multiplied it in the translated
+// request (4000 refs x 4000 bytes = 16 MB from a 130 KB body).
+TEST_CASE("a schema whose $refs multiply a long description is refused", "[openai-request]") {
+  std::string props;
+  for (int i = 0; i < 4000; ++i) {
+    props += (i ? "," : "") + std::string("\"p") + std::to_string(i) + "\":{\"$ref\":\"#/$defs/X\"}";
+  }
+  std::string body =
+      R"({"model":"gemini-2.5-flash","messages":[{"role":"user","content":"hi"}],)"
+      R"("tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object",)"
+      R"("$defs":{"X":{"type":"string","description":")" +
+      std::string(4000, 'd') + R"("}},"properties":{)" + props + "}}}}]}";
+  ChatRequestResult r = translate_chat_request(body);
+  REQUIRE_FALSE(r.ok);
+  CHECK(r.error.status == 400);
+  CHECK(r.error.message.find("$ref") != std::string::npos);
+}
