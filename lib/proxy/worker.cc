@@ -77,6 +77,15 @@ Worker::Worker(unsigned index, Runtime& rt) : index_(index), rt_(rt) {
 
 Worker::~Worker() {
   join();
+  if (!thread_started_) {
+    // Never ran (startup failed later on): its handles close here, on this thread.
+    uv::close_and_delete(stop_async_);
+    stop_async_ = nullptr;
+    mailbox_->close();
+    server_.reset();
+    upstream_.reset();
+    loop_.close();
+  }
 }
 
 Result<uint16_t> Worker::listen(const sockaddr* addr, uint64_t tag) {
@@ -99,6 +108,7 @@ bool Worker::post(std::function<void()> fn) {
 }
 
 void Worker::start(std::function<void()> on_exit) {
+  thread_started_ = true;
   thread_ = std::thread([this, on_exit = std::move(on_exit)] {
     uv_run(loop_.get(), UV_RUN_DEFAULT);
     {

@@ -84,6 +84,7 @@ class Worker {
   std::atomic<int> stop_requests_{0};
   std::atomic<uint64_t> requests_{0};  // written by the worker's thread only
   std::thread thread_;
+  bool thread_started_ = false;
   int loop_close_rc_ = 0;
 };
 

@@ -301,9 +301,12 @@ TEST_CASE("a client that pipelines thousands of requests without reading is pace
   }
   writer.join();
   CHECK(answered == 20000);
-  // Each answer is about 2 KiB: 40 MB if they were all buffered.
+  // Each answer is about 2 KiB: 40 MB if they were all buffered. (ASan's quarantine of
+  // freed memory makes RSS meaningless there.)
   INFO("RSS before " << rss_before << " KiB, while the client did not read " << rss_stalled);
+#if !defined(__SANITIZE_ADDRESS__)
   CHECK(rss_stalled - rss_before < 16 * 1024);
+#endif
 }
 
 TEST_CASE("keys status lists thousands of keys in lines under 1 MiB", "[integration][control]") {
