@@ -65,7 +65,7 @@ test-asan: deps sdk-deps
 # $(FUZZ_SECONDS) s on a scratch copy of its seeds; fails if any crashed.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := fuzz_sse fuzz_json_array fuzz_config fuzz_verdict fuzz_http_server \
-	fuzz_http_client fuzz_usage fuzz_ctl
+	fuzz_http_client fuzz_usage fuzz_ctl fuzz_openai_request fuzz_openai_stream
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DGB_FUZZ=ON -DBUILD_TESTING=OFF

@@ -122,7 +122,10 @@ void Exchange::abort() {
   ended_ = true;
   on_abort = nullptr;
   on_drain = nullptr;
-  conn_->stream_->reset();
+  // What was written so far still goes out, then a FIN without the body's end: the
+  // client sees a cut answer. (A reset would let the kernel drop bytes written in this
+  // loop iteration that have not left yet — the status line among them.)
+  conn_->stream_->close();
   conn_->destroy();
 }
 
