@@ -10,7 +10,8 @@
 //   bits 4-7  how the body is cut for ChatStream: 0 fed whole, else into pieces of 1 to
 //             kPieceMax[bits] bytes, each length taken from the byte where the piece
 //             starts (1: byte by byte), so the cuts move with the content.
-// The body goes through a ChatStream in those pieces, then finish() and a late fail().
+// The body goes through a ChatStream in those pieces, then finish(); fail(), finish() and
+// feed() after that must return nothing.
 // What every call returns is whole `data: <one line>\n\n` events, each `[DONE]` or a JSON
 // object; nothing follows [DONE] or an error event; the stream ends with exactly one of
 // them, [DONE] when failed() is false and an error event when it is true. The body is

@@ -188,18 +188,18 @@ void attach_media(GeminiCall& call, size_t index, std::string_view mime_type,
     return;
   }
   const RemoteMedia& m = call.remote[index];
-  auto contents = call.body.FindMember("contents");
-  if (contents == call.body.MemberEnd() || m.content >= contents->value.Size()) {
+  if (!call.body.HasMember("contents") || m.content >= call.body["contents"].Size()) {
     return;
   }
-  Value& parts = contents->value[static_cast<rapidjson::SizeType>(m.content)]["parts"];
+  Value& parts = call.body["contents"][static_cast<rapidjson::SizeType>(m.content)]["parts"];
   if (m.part >= parts.Size()) {
     return;
   }
-  auto blob = parts[static_cast<rapidjson::SizeType>(m.part)].FindMember("inlineData");
-  if (blob == parts[static_cast<rapidjson::SizeType>(m.part)].MemberEnd()) {
+  Value& part = parts[static_cast<rapidjson::SizeType>(m.part)];
+  if (!part.HasMember("inlineData")) {
     return;
   }
+  auto blob = part.FindMember("inlineData");
   // The type comes from an HTTP header: parameters ("; charset=...") dropped, lower-cased.
   std::string mime = clean_mime_type(mime_type);
   Alloc& a = call.body.GetAllocator();

@@ -10,7 +10,59 @@
 
 namespace gb::llm::openai::req {
 
+namespace {
+
+bool hex4(std::string_view s, size_t at, unsigned* v) {
+  if (at + 4 > s.size()) {
+    return false;
+  }
+  *v = 0;
+  for (size_t i = at; i < at + 4; ++i) {
+    char c = s[i];
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (d < 0) {
+      return false;
+    }
+    *v = *v * 16 + static_cast<unsigned>(d);
+  }
+  return true;
+}
+
+// A \uDC00-\uDFFF escape without a high surrogate before it: RapidJSON decodes it to
+// bytes that are not UTF-8, which would reach the upstream's JSON.
+bool has_lone_low_surrogate(std::string_view json) {
+  bool after_high = false;
+  for (size_t i = 0; i + 1 < json.size(); ++i) {
+    if (json[i] != '\\') {
+      after_high = false;
+      continue;
+    }
+    if (json[i + 1] != 'u') {
+      after_high = false;
+      ++i;  // an escaped character, '\\' included
+      continue;
+    }
+    unsigned v = 0;
+    if (!hex4(json, i + 2, &v)) {
+      return false;  // malformed: the parser reports it
+    }
+    if (v >= 0xDC00 && v <= 0xDFFF && !after_high) {
+      return true;
+    }
+    after_high = v >= 0xD800 && v <= 0xDBFF;
+    i += 5;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool parse_body(std::string_view json, rapidjson::Document* doc, RequestError* err) {
+  if (has_lone_low_surrogate(json)) {
+    return fail(err, bad_value("", "the JSON body holds a \\u escape of a lone low surrogate, "
+                                   "which is not a character"));
+  }
   if (!json_depth_within(json, kMaxDepth)) {
     return fail(err, bad_value("", "the JSON body nests deeper than " + std::to_string(kMaxDepth) +
                                        " levels"));

@@ -127,7 +127,7 @@ void write_token_logprob(JsonWriter& w, const rapidjson::Value& c) {
 }  // namespace
 
 bool parse_json(std::string_view json, rapidjson::Document* doc) {
-  doc->Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(json.data(),
+  doc->Parse<rapidjson::kParseIterativeFlag>(json.data(),
                                                                                   json.size());
   return !doc->HasParseError() && depth_within(*doc, kMaxJsonDepth);
 }

@@ -35,9 +35,8 @@ std::string json_text(const Value& v) {
 
 // Sets `name` on an object, replacing a value already there.
 void put(Value* obj, const char* name, Value v, Alloc& a) {
-  auto it = obj->FindMember(name);
-  if (it != obj->MemberEnd()) {
-    it->value = std::move(v);
+  if (obj->HasMember(name)) {
+    (*obj)[name] = std::move(v);
   } else {
     obj->AddMember(rapidjson::StringRef(name), std::move(v), a);
   }

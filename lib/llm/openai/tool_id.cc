@@ -88,6 +88,47 @@ std::string url_to_std(std::string s) {
 constexpr size_t kRandom = 16;
 constexpr size_t kMaxSection = 0xFFFF;
 
+// Well-formed UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) {
+      return false;
+    }
+    for (size_t k = 1; k <= n; ++k) {
+      unsigned char d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) {
+        return false;
+      }
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string make_tool_id(const ToolIdParts& parts, std::string_view random16) {
@@ -129,8 +170,10 @@ ToolIdParts parse_tool_id(std::string_view id) {
       return ToolIdParts{};
     }
     if (tag == 'i') {
+      // gbd made this section from Gemini's id, which is UTF-8; anything else is forged
+      // and must not reach the upstream's JSON.
       std::string decoded;
-      if (b64url_decode(payload, &decoded)) {
+      if (b64url_decode(payload, &decoded) && valid_utf8(decoded)) {
         parts.gemini_id = std::move(decoded);
       }
     } else if (tag == 's') {

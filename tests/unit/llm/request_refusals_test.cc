@@ -345,3 +345,15 @@ TEST_CASE("a schema whose $refs multiply a long description is refused", "[opena
   CHECK(r.error.status == 400);
   CHECK(r.error.message.find("$ref") != std::string::npos);
 }
+
+// Found by fuzzing: RapidJSON turns a lone low-surrogate escape into bytes that are not
+// UTF-8, which would have gone upstream.
+TEST_CASE("a lone low surrogate escape is refused", "[openai-request]") {
+  ChatRequestResult r = translate_chat_request(
+      R"({"model":"gemini-2.5-flash","messages":[{"role":"user","content":"\udc00"}]})");
+  REQUIRE_FALSE(r.ok);
+  CHECK(r.error.status == 400);
+  ChatRequestResult pair = translate_chat_request(
+      R"({"model":"gemini-2.5-flash","messages":[{"role":"user","content":"\ud83d\ude00 \\udc00"}]})");
+  CHECK(pair.ok);  // a real pair, and an escaped backslash before "udc00", are fine
+}
