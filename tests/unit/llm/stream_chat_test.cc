@@ -267,3 +267,21 @@ TEST_CASE("content after a choice finished is dropped", "[openai-response]") {
   CHECK(first != std::string::npos);
   CHECK(out.find("finish_reason\":\"stop\"", first + 1) == std::string::npos);
 }
+
+// Found by fuzzing: RapidJSON's full-precision number parser misread a zero with a
+// large exponent (and UBSan flagged it). Upstream bodies are parsed at default precision.
+TEST_CASE("numbers like 0e100 in an upstream answer are read as zero", "[openai-response]") {
+  ResponseOptions opt;
+  opt.model = "gemini-2.5-flash";
+  ResponseIds ids{"chatcmpl-x", 1};
+  ChatResponseResult r = translate_chat_response(
+      R"({"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]},)"
+      R"("finishReason":"STOP","avgLogprobs":0e100}],"usageMetadata":{"promptTokenCount":1,)"
+      R"("candidatesTokenCount":1,"totalTokenCount":2}})",
+      opt, ids);
+  CHECK(r.ok);
+  ChatStream s(opt, ids);
+  std::string out = s.feed("data: 0e100\r\n\r\n") + s.finish();
+  CHECK(s.failed());
+  CHECK(out.find("\"error\"") != std::string::npos);
+}
