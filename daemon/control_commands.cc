@@ -10,6 +10,7 @@
 #include "ctl/protocol.h"
 #include "daemon/daemon.h"
 #include "store/store.h"
+#include "base/wall_clock.h"
 
 namespace gb::daemon {
 
@@ -20,11 +21,6 @@ namespace {
 
 constexpr size_t kMaxStatsGroups = 500;
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Value command_list(rapidjson::Document::AllocatorType& a) {
   Value list(rapidjson::kArrayType);

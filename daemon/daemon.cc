@@ -11,15 +11,11 @@
 #include "daemon/reload.h"
 #include "daemon/state.h"
 #include "proxy/prober.h"
+#include "base/wall_clock.h"
 
 namespace gb::daemon {
 
 namespace {
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;

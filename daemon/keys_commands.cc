@@ -7,6 +7,7 @@
 #include "daemon/control_commands.h"
 #include "daemon/daemon.h"
 #include "store/store.h"
+#include "base/wall_clock.h"
 
 namespace gb::daemon {
 
@@ -18,11 +19,6 @@ namespace {
 constexpr size_t kMaxKeyLength = 512;
 constexpr size_t kMaxKeysPerCall = 5000;  // a reply of 5000 keys stays under 1 MiB
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Value key_json(const std::string& pool, const pool::KeyView& k, ctl::Alloc& a) {
   Value v(rapidjson::kObjectType);

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "base/wall_clock.h"
 
 namespace gb::store {
 
@@ -12,10 +13,6 @@ namespace {
 // The longest wait for the next run; keeps time_point arithmetic far from overflow.
 constexpr Duration kMaxInterval{3600 * 1000};
 
-int64_t wall_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 }  // namespace
 

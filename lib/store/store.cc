@@ -20,6 +20,7 @@
 #include "store/retention.h"
 #include "store/schema.h"
 #include "store/throttle.h"
+#include "base/wall_clock.h"
 
 namespace gb::store {
 
@@ -31,10 +32,6 @@ constexpr Duration kFirstPrune{5000};
 // The longest sleep; keeps time_point arithmetic far from overflow when nothing is due.
 constexpr Duration kMaxSleep{3600 * 1000};
 
-int64_t wall_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 size_t early_flush_mark(const Options& o) {
   return std::max<size_t>(1, o.max_pending_requests / 2);

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <random>
 
+#include "llm/openai/request_common.h"
+
 namespace gb::llm::openai {
 
 namespace {
@@ -10,25 +12,6 @@ namespace {
 constexpr std::string_view kPrefix = "call_";
 constexpr std::string_view kB64url =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string b64url_encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += kB64url[(acc >> bits) & 63];
-    }
-  }
-  if (bits > 0) {
-    out += kB64url[(acc << (6 - bits)) & 63];
-  }
-  return out;
-}
 
 bool b64url_decode(std::string_view in, std::string* out) {
   uint32_t acc = 0;
@@ -134,7 +117,7 @@ bool valid_utf8(std::string_view s) {
 std::string make_tool_id(const ToolIdParts& parts, std::string_view random16) {
   std::string id(kPrefix);
   id += random16;
-  std::string gid = b64url_encode(parts.gemini_id);
+  std::string gid = std_to_url(req::base64_encode(parts.gemini_id));
   if (!gid.empty() && gid.size() <= kMaxSection) {
     add_section(&id, 'i', gid);
   }
